@@ -1,0 +1,245 @@
+"""The `relief` command (../shared/CLI.md): parse, call, print.
+
+Each command is one `cmd_*` function; the work lives in the modules they call.
+Heavy imports (Prefect above all) happen inside the command that needs them, so
+interactive commands stay fast and never start Prefect.
+Exit status: 0 success; 1 the work ran but something was refused or failed;
+2 bad usage (argparse's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from pipelines.config import Home
+
+
+class CommandError(Exception):
+    """A failure to report in one line and exit 1 (no traceback)."""
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("true", "1", "yes", "y"):
+        return True
+    if low in ("false", "0", "no", "n"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _print_json(value) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _stdout_console():
+    from rich.console import Console
+
+    return Console()
+
+
+# --- ingest ----------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import ingest
+
+    results = ingest.ingest_paths(
+        home, args.paths, source=args.source, progress=not args.json and sys.stderr.isatty()
+    )
+    if args.json:
+        _print_json([r.as_json() for r in results])
+    else:
+        for r in results:
+            print(r.summary_line())
+    return 1 if any(r.status == "refused" for r in results) else 0
+
+
+# --- run -------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import flows
+
+    summary = flows.run_main_job(
+        home, cases=args.cases, seed=args.seed, task_runner=args.task_runner,
+        dask_address=args.dask_address,
+    )
+    if args.json:
+        _print_json(summary)
+    else:
+        for line in summary["lines"]:
+            print(line)
+    return 0 if summary["ok"] else 1
+
+
+# --- synth -----------------------------------------------------------------------
+
+
+def cmd_synth(args: argparse.Namespace, home: Home) -> int:
+    from pipelines import synth
+
+    if args.cases is None and args.updates_of is None:
+        print("relief synth: error: --cases is required (unless --updates-of)", file=sys.stderr)
+        return 2
+    try:
+        written = synth.write_cli(
+            home, cases=args.cases, seed=args.seed, out=args.out, truth=args.truth,
+            lang=args.lang, updates_of=args.updates_of,
+        )
+    except (ValueError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        _print_json(written)
+    else:
+        for key, path in written.items():
+            print(f"{key}: {path}")
+    return 0
+
+
+# --- stats -----------------------------------------------------------------------
+
+
+def cmd_stats(args: argparse.Namespace, home: Home) -> int:
+    raise CommandError("relief stats is not available yet")
+
+
+# --- sql -------------------------------------------------------------------------
+
+
+def cmd_sql(args: argparse.Namespace, home: Home) -> int:
+    raise CommandError("relief sql is not available yet")
+
+
+# --- train -----------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace, home: Home) -> int:
+    raise CommandError("relief train is not available yet")
+
+
+# --- guide -----------------------------------------------------------------------
+
+
+def cmd_guide(args: argparse.Namespace, home: Home) -> int:
+    raise CommandError("relief guide is not available yet")
+
+
+# --- report ----------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace, home: Home) -> int:
+    raise CommandError("relief report is not available yet")
+
+
+# --- serve -----------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, home: Home) -> int:
+    raise CommandError("relief serve is not available yet")
+
+
+# --- parser ----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --home is accepted before or after the command name (CLI.md).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=argparse.SUPPRESS,
+                        help="the relief home (default: $RELIEF_HOME or the current directory)")
+    printing = argparse.ArgumentParser(add_help=False)
+    printing.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+    parser = argparse.ArgumentParser(prog="relief", parents=[common],
+                                     description="relief: outcomes of requests for debt relief")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable, help_: str, prints: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common, printing] if prints else [common], help=help_,
+                           description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("run", cmd_run, "the main job: synthesize if empty, ingest, stats, train, report, publish")
+    p.add_argument("--cases", type=int, default=200_000,
+                   help="synthetic cases to generate on a home with no cases (default 200000)")
+    p.add_argument("--seed", type=int, default=20250101)
+    p.add_argument("--task-runner", choices=["serial", "dask"], default="serial")
+    p.add_argument("--dask-address", default=None, help="a running Dask scheduler (default: a LocalCluster)")
+
+    p = add("synth", cmd_synth, "write synthetic case records with known truth")
+    p.add_argument("--cases", type=int, default=None, help="required unless --updates-of")
+    p.add_argument("--seed", type=int, default=20250101)
+    p.add_argument("--out", default=None, help="CSV or Parquet by extension (default data/inbox/synthetic-seed<S>-<N>.csv)")
+    p.add_argument("--truth", default=None, help="also write each case's true approval probability")
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="zh: Chinese headers and labels, GB18030, as a lender's Excel export")
+    p.add_argument("--updates-of", default=None,
+                   help="write a later batch updating the cases of this earlier synthetic file")
+
+    p = add("ingest", cmd_ingest, "load case files or folders")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--source", choices=["auto", "canonical", "cfpb"], default="auto")
+
+    p = add("stats", cmd_stats, "refresh and print the outcome statistics per route")
+    p.add_argument("--by", default=None, help="a segment: " + ", ".join(
+        ["source", "product", "channel", "overdue_bucket", "prior_overdues_bucket",
+         "documents_submitted", "hardship_reason", "broke_prior_agreement", "age_band", "region"]))
+    p.add_argument("--month", default=None, help="YYYY-MM")
+
+    p = add("train", cmd_train, "train, evaluate and (if not worse) promote a model")
+    p.add_argument("--force", action="store_true", help="promote even if worse than the current model")
+
+    p = add("guide", cmd_guide, "realistic expectations for one profile")
+    p.add_argument("--route", required=True)
+    p.add_argument("--product", required=True)
+    p.add_argument("--channel")
+    p.add_argument("--outstanding-amount", type=float)
+    p.add_argument("--overdue-days", type=int)
+    p.add_argument("--prior-overdues-12m", type=int)
+    p.add_argument("--good-history-months", type=int)
+    p.add_argument("--broke-prior-agreement", type=_bool)
+    p.add_argument("--hardship-reason")
+    p.add_argument("--doc-income-proof", type=_bool)
+    p.add_argument("--doc-bank-statement", type=_bool)
+    p.add_argument("--doc-hardship-evidence", type=_bool)
+    p.add_argument("--requested-months", type=int)
+
+    p = add("report", cmd_report, "write the periodic report")
+    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-Qn (default: latest complete month)")
+    p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
+
+    p = add("sql", cmd_sql, "a read-only query on the analysts' database")
+    p.add_argument("query")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home = Home.resolve(getattr(args, "home", None))
+    if not hasattr(args, "json"):
+        args.json = False
+    try:
+        return args.func(args, home)
+    except CommandError as exc:
+        print(f"relief {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

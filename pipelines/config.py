@@ -1,0 +1,73 @@
+"""The home layout: paths, nothing else.
+
+Every command takes --home DIR (or RELIEF_HOME; default: the current directory).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = REPO_ROOT / "sql"
+SCHEMA_DIR = SQL_DIR / "schema"
+MARTS_DIR = SQL_DIR / "marts"
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike | None = None) -> Home:
+        chosen = home or os.environ.get("RELIEF_HOME") or os.getcwd()
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def inbox(self) -> Path:
+        return self.data / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.data / "archive"
+
+    @property
+    def staging(self) -> Path:
+        """Private scratch space for prepared batches (never holds personal data)."""
+        return self.data / "staging"
+
+    @property
+    def warehouse(self) -> Path:
+        """The pipeline's own working database; analysts never open this one."""
+        return self.data / "warehouse.duckdb"
+
+    @property
+    def analysts_db(self) -> Path:
+        """The analysts' copy, replaced atomically by publish()."""
+        return self.data / "relief.duckdb"
+
+    @property
+    def writer_lock(self) -> Path:
+        return self.data / "writer.lock"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def current_model(self) -> Path:
+        """A text file naming the promoted model version."""
+        return self.models / "current"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def logs(self) -> Path:
+        return self.data / "logs"

@@ -1,0 +1,168 @@
+"""Ingesting case files: read, map, validate, load one batch per file.
+
+`ingest_file` is the plain step (one file, one transaction, in a writer
+connection); `ingest_paths` is what `relief ingest` calls; the Prefect flow in
+pipelines/flows.py wires `ingest_file` into tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines import validate, warehouse
+from pipelines.config import SQL_DIR, Home
+from pipelines.privacy import mask
+from pipelines.sources import Refused, plan_for
+from pipelines.sources.files import read_into
+
+LOAD_SQL = SQL_DIR / "load" / "load_batch.sql"
+CASE_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".json", ".gz")
+
+
+@dataclass
+class IngestResult:
+    file: str
+    status: str  # loaded | unchanged | refused
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    source: str | None = None
+    message: str = ""
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+    def summary_line(self) -> str:
+        if self.status == "refused":
+            return f"{self.file}: refused: {self.message}"
+        if self.status == "unchanged":
+            return f"{self.file}: unchanged (this content was already ingested)"
+        skipped = f", {self.rows_skipped} skipped (not relief requests)" if self.rows_skipped else ""
+        return (f"{self.file}: {self.rows_read} read, {self.rows_loaded} loaded, "
+                f"{self.rows_quarantined} quarantined{skipped} [{self.source}]")
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """Files named directly, and case files found in folders (recursively, sorted)."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and not p.name.startswith(".")
+                and p.name.lower().endswith(CASE_FILE_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto") -> IngestResult:
+    """One file, one batch: loaded whole in one transaction, unchanged, or refused."""
+    name = mask(str(path))
+    if not path.is_file():
+        return _refuse(con, name, None, source, "no such file")
+    try:
+        digest = content_hash(path)
+    except OSError as exc:
+        return _refuse(con, name, None, source, f"cannot be read ({type(exc).__name__})")
+    seen = con.execute(
+        "select count(*) from ingest_log where content_hash = ? and status = 'loaded'", [digest]
+    ).fetchall()[0][0]
+    if seen:
+        return IngestResult(name, "unchanged")
+    try:
+        raw = read_into(con, path)
+        plan = plan_for(raw.headers, source)
+        counts = validate.validate(con, plan, raw.line_sql, raw.headers)
+    except Refused as exc:
+        return _refuse(con, name, digest, source, str(exc))
+    result = IngestResult(name, "loaded", counts.rows_read, counts.rows_loaded,
+                          counts.rows_quarantined, counts.rows_skipped, plan.source)
+    _load(con, result, digest)
+    _drop_batch_tables(con)
+    return result
+
+
+def _load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> None:
+    con.execute("begin transaction")
+    try:
+        con.execute("drop table if exists batch_meta")
+        con.execute(
+            "create temp table batch_meta as select nextval('batch_id_seq') as batch_id, "
+            "?::varchar as file, ?::varchar as content_hash, ?::varchar as source, "
+            "?::bigint as rows_read, ?::bigint as rows_loaded, ?::bigint as rows_quarantined, "
+            "?::bigint as rows_skipped, ?::varchar as message, ?::timestamp as ingested_at",
+            [result.file, digest, result.source, result.rows_read, result.rows_loaded,
+             result.rows_quarantined, result.rows_skipped, None, _now()],
+        )
+        con.execute(LOAD_SQL.read_text("utf-8"))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _refuse(con, name: str, digest: str | None, source: str, message: str) -> IngestResult:
+    message = mask(message)
+    con.execute(
+        "insert into ingest_log values (nextval('batch_id_seq'), ?, ?, ?, 'refused', 0, 0, 0, 0, "
+        "true, ?, ?)",
+        [name, digest, None if source == "auto" else source, message, _now()],
+    )
+    _drop_batch_tables(con)
+    return IngestResult(name, "refused", message=message)
+
+
+def _drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop view if exists batch_text")
+    for name in ("batch_raw", "batch_structural", "batch_rejects", "batch_reject_scans",
+                 "batch_line_shift", "batch_typed", "batch_valid", "batch_quarantine",
+                 "batch_duplicate_ids", "batch_personal_data", "batch_meta"):
+        con.execute(f"drop table if exists {name}")
+
+
+def ingest_paths(home: Home, paths: list[str | Path], source: str = "auto",
+                 progress: bool = False) -> list[IngestResult]:
+    """`relief ingest`: every file in its own batch, then publish if anything changed."""
+    files = discover(paths)
+    results: list[IngestResult] = []
+    with warehouse.open_writer(home, "relief ingest") as con:
+        for path in _with_progress(files, progress):
+            results.append(ingest_file(con, path, source))
+        if any(r.status != "unchanged" for r in results) or not home.analysts_db.exists():
+            warehouse.publish(home, con)
+    return results
+
+
+def _with_progress(files: list[Path], progress: bool):
+    if not progress or not files:
+        yield from files
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("ingesting", total=len(files))
+        for path in files:
+            bar.update(task, description=f"ingesting {mask(path.name)}")
+            yield path
+            bar.advance(task)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

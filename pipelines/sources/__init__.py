@@ -1,0 +1,39 @@
+"""Sources: one module per kind of case file.
+
+A source turns the text columns of a file (pipelines.sources.files reads any
+format into temp table batch_raw: c0, c1, ... with the file's headers kept
+aside) into the contract's columns, as a SourcePlan of SQL expressions. The
+plan is all a source does; validation, privacy and loading are shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.sources.files import Refused
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    source: str  # stored in cases.source
+    # contract column -> SQL text expression over batch_raw's c0..cN ("null" when absent)
+    columns: dict[str, str]
+    # SQL boolean over batch_raw: the record is not a relief request (counted, not stored)
+    skip: str | None = None
+
+
+def plan_for(headers: list[str], source: str = "auto") -> SourcePlan:
+    """The plan of the forced source, or of the first source whose header matches."""
+    from pipelines.sources import canonical, cfpb
+
+    kinds = {"canonical": canonical, "cfpb": cfpb}
+    if source != "auto":
+        if source not in kinds:
+            raise ValueError(f"unknown source {source!r}; choose auto, {', '.join(kinds)}")
+        return kinds[source].plan(headers)
+    if cfpb.matches(headers):
+        return cfpb.plan(headers)
+    return canonical.plan(headers)
+
+
+__all__ = ["Refused", "SourcePlan", "plan_for"]

@@ -1,0 +1,236 @@
+"""Every rule of the contract, vectorized in DuckDB.
+
+From batch_raw (pipelines.sources.files) and a SourcePlan this builds, in the
+same connection:
+- batch_valid: the typed rows that pass, in the contract's columns plus source;
+- batch_quarantine: one row per rejected record with line, column, rule,
+  reason and the offending value, masked (privacy.mask_sql).
+The SQL is generated from contract.py, so the rules are written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines import contract, privacy
+from pipelines.sources import SourcePlan
+
+
+@dataclass(frozen=True)
+class Counts:
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_skipped: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    column: str
+    rule: str
+    condition: str  # SQL boolean over the batch_text view: true when violated
+    reason: str  # plain words, no value in it (the value is kept, masked, beside it)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _t(name: str) -> str:
+    return f'"{name}"'
+
+
+def typed_expr(col: contract.Column) -> str:
+    """SQL turning the trimmed text of col (NULL when empty) into its typed value, or NULL."""
+    t = _t(col.name)
+    if col.kind == "date":
+        parts = ", ".join(f"try_strptime({t}, {_lit(fmt)})" for fmt in contract.DATE_FORMATS)
+        return f"cast(coalesce({parts}) as date)"
+    if col.kind == "enum":
+        cases = " ".join(
+            f"when {_lit(spelling)} then {_lit(value)}"
+            for spelling, value in contract.enum_spellings(col.enum).items()
+        )
+        return f"(case lower({t}) {cases} end)"
+    if col.kind == "boolean":
+        true = ", ".join(_lit(s) for s in contract.TRUE_SPELLINGS)
+        false = ", ".join(_lit(s) for s in contract.FALSE_SPELLINGS)
+        return f"(case when lower({t}) in ({true}) then true when lower({t}) in ({false}) then false end)"
+    if col.kind == "decimal":
+        return (f"(case when regexp_full_match({t}, '[+-]?[0-9]+(\\.[0-9]+)?') "
+                f"then try_cast({t} as {col.sql_type}) end)")
+    if col.kind == "integer":
+        return f"(case when regexp_full_match({t}, '[+-]?[0-9]+') then try_cast({t} as bigint) end)"
+    return t
+
+
+def rules() -> list[Rule]:
+    out: list[Rule] = []
+    for col in contract.COLUMNS:
+        t, typed = _t(col.name), f"{_t('typed_' + col.name)}"
+        if col.required:
+            out.append(Rule(col.name, "required", f"{t} is null", "required value is missing"))
+        if col.kind == "text" and col.pattern:
+            out.append(Rule(col.name, "pattern", f"not regexp_full_match({t}, {_lit(col.pattern[1:-1])})",
+                            "must be 1-64 of A-Z a-z 0-9 _ -"))
+        if col.kind == "text" and not col.pattern:
+            out.append(Rule(col.name, "too_long", f"length({t}) > 64", "longer than 64 characters"))
+        parse_rule = {
+            "date": ("date_format", "not a date (YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日)"),
+            "enum": ("enumeration", "not one of: " + ", ".join(col.enum or ())),
+            "boolean": ("boolean", "not a boolean (true/false, 1/0, yes/no, y/n, 是/否)"),
+            "decimal": ("number_format", "not a decimal number"),
+            "integer": ("integer_format", "not a whole number"),
+        }.get(col.kind)
+        if parse_rule:
+            out.append(Rule(col.name, parse_rule[0], f"{t} is not null and {typed} is null",
+                            parse_rule[1]))
+        if col.minimum is not None:
+            out.append(Rule(col.name, "minimum", f"{typed} < {col.minimum}",
+                            f"must be at least {col.minimum}"))
+        if col.maximum is not None:
+            out.append(Rule(col.name, "maximum", f"{typed} > {col.maximum}",
+                            f"must be at most {col.maximum}"))
+    out.append(Rule("decided_on", "decided_before_applied",
+                    '"typed_decided_on" < "typed_applied_on"', "decided_on is before applied_on"))
+    out.append(Rule("decided_on", "pending_with_decision",
+                    "\"typed_outcome\" = 'pending' and \"typed_decided_on\" is not null",
+                    "a pending case cannot have a decided_on"))
+    out.append(Rule("case_id", "duplicate_case_id",
+                    "\"case_id\" in (select case_id from batch_duplicate_ids)",
+                    "case_id occurs more than once in this file"))
+    return out
+
+
+PERSONAL_DATA_KINDS = {
+    "email": "an e-mail address",
+    "mobile": "a mainland mobile number",
+    "resident_id": "a resident ID number",
+    "bank_card": "a bank card number",
+}
+
+
+def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, line_sql: str,
+             headers: list[str]) -> Counts:
+    """Build batch_valid and batch_quarantine from batch_raw; return the counts."""
+    con.execute("drop view if exists batch_text")
+    for name in ("batch_typed", "batch_valid", "batch_quarantine", "batch_duplicate_ids",
+                 "batch_personal_data"):
+        con.execute(f"drop table if exists {name}")
+
+    skip = f"coalesce({plan.skip}, false)" if plan.skip else "false"
+    text_cols = ", ".join(
+        f"nullif(trim(cast({expr} as varchar)), '') as {_t(name)}"
+        for name, expr in plan.columns.items()
+    )
+    # Every raw column is scanned for personal data, mapped or not ("a value anywhere").
+    everything = "concat_ws(chr(31), " + ", ".join(f"c{i}" for i in range(len(headers))) + ")"
+    con.execute(
+        f"""create temp view batch_text as
+        select batch_raw.rowid as row_id, {text_cols},
+               regexp_matches({everything}, {_lit(privacy.PREFILTER_SQL)}) as pii_suspect
+        from batch_raw where not ({skip})"""
+    )
+    skipped = con.execute(f"select count(*) from batch_raw where {skip}").fetchall()[0][0]
+    con.execute(
+        "create temp table batch_duplicate_ids as select case_id from batch_text "
+        "where case_id is not null group by case_id having count(*) > 1"
+    )
+    _find_personal_data(con, headers)
+
+    rule_list = rules()
+    typed_cols = ", ".join(f"{typed_expr(c)} as {_t('typed_' + c.name)}" for c in contract.COLUMNS)
+    typed_names = ", ".join(_t("typed_" + c.name) for c in contract.COLUMNS)
+    bad = " or ".join(f"coalesce({r.condition}, false)" for r in rule_list)
+    con.execute(
+        f"""create temp table batch_typed as
+        with typed as (select *, {typed_cols} from batch_text)
+        select row_id, {typed_names},
+               ({bad}) or row_id in (select row_id from batch_personal_data) as is_bad
+        from typed"""
+    )
+    select_valid = ", ".join(
+        f"cast({_t('typed_' + c.name)} as {c.sql_type}) as {c.name}" for c in contract.COLUMNS
+    )
+    con.execute(
+        f"create temp table batch_valid as select {_lit(plan.source)} as source, {select_valid} "
+        "from batch_typed where not is_bad order by row_id"
+    )
+    _build_quarantine(con, rule_list, line_sql)
+
+    loaded = con.execute("select count(*) from batch_valid").fetchall()[0][0]
+    quarantined = con.execute("select count(*) from batch_quarantine").fetchall()[0][0]
+    return Counts(loaded + quarantined + skipped, loaded, quarantined, skipped)
+
+
+def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
+    """Exact checks (check digits, Luhn) on the few rows the SQL prefilter flags."""
+    import pyarrow as pa
+
+    columns = ", ".join(f"c{i}" for i in range(len(headers)))
+    suspects = con.execute(
+        f"select t.row_id, {columns} from batch_text t join batch_raw on batch_raw.rowid = t.row_id "
+        "where t.pii_suspect"
+    ).fetchall()
+    found: dict[str, list] = {"row_id": [], "column_name": [], "kind": [], "value": []}
+    for row_id, *values in suspects:  # only the rows the prefilter flagged
+        for header, value in zip(headers, values, strict=True):
+            kind = privacy.find_personal_data(value)
+            if kind:
+                for key, item in zip(found, (row_id, privacy.mask(header), kind,
+                                             privacy.mask(value)), strict=True):
+                    found[key].append(item)
+                break
+    con.register("batch_found_personal_data", pa.table(found, schema=pa.schema([
+        ("row_id", pa.int64()), ("column_name", pa.string()), ("kind", pa.string()),
+        ("value", pa.string())])))
+    con.execute("create temp table batch_personal_data as select * from batch_found_personal_data")
+    con.unregister("batch_found_personal_data")
+
+
+def _build_quarantine(con: duckdb.DuckDBPyConnection, rule_list: list[Rule], line_sql: str) -> None:
+    violations = ", ".join(
+        f"case when coalesce({r.condition}, false) then struct_pack(column_name := {_lit(r.column)}, "
+        f"rule := {_lit(r.rule)}, reason := {_lit(r.column + ': ' + r.reason)}, "
+        f"value := {_t(r.column)}) end"
+        for r in rule_list
+    )
+    typed_cols = ", ".join(f"{typed_expr(c)} as {_t('typed_' + c.name)}" for c in contract.COLUMNS)
+    row_json = "to_json(struct_pack(" + ", ".join(f"{c.name} := {_t(c.name)}" for c in contract.COLUMNS) + "))"
+    kind_words = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in PERSONAL_DATA_KINDS.items())
+    con.execute(
+        f"""create temp table batch_quarantine as
+        with bad as (
+            select t.*, {typed_cols}, {line_sql} as line
+            from batch_text t
+            join batch_typed b on b.row_id = t.row_id and b.is_bad
+            join batch_raw on batch_raw.rowid = t.row_id
+        ),
+        listed as (
+            select row_id, line, case_id, cast({row_json} as varchar) as row_content,
+                   list_filter([{violations}], lambda v: v is not null) as found
+            from bad
+        ),
+        with_pii as (
+            select l.*, p.kind, p.column_name as pii_column, p.value as pii_value
+            from listed l left join batch_personal_data p using (row_id)
+        ),
+        final as (
+            select line,
+                   {privacy.mask_sql('case_id')} as case_id,
+                   coalesce(pii_column, found[1].column_name) as column_name,
+                   case when kind is not null then 'personal_data' else found[1].rule end as rule,
+                   case when kind is not null
+                        then pii_column || ': holds ' || (case kind {kind_words} end) || ' (masked)'
+                        else array_to_string(list_transform(found, lambda v: v.reason), '; ') end as reason,
+                   coalesce(pii_value, {privacy.mask_sql('found[1].value')}) as value,
+                   {privacy.mask_sql('row_content')} as row_content
+            from with_pii
+            union all
+            select line, null, null, rule, 'the record has ' || replace(rule, '_', ' '), null, raw
+            from batch_structural
+        )
+        select * from final order by line"""
+    )

@@ -1,0 +1,222 @@
+"""DuckDB connections, migrations, and publishing the analysts' copy.
+
+Two databases live under the home:
+- data/warehouse.duckdb: the pipeline's working database. Only the holder of the
+  writer lock opens it, read-write.
+- data/relief.duckdb: the analysts' copy. Built as a new file and renamed over the
+  old one, so a reader holding the old file open keeps a consistent snapshot and
+  never blocks the pipeline, and a crash never leaves half a run visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home
+
+WRITER_WAIT_SECONDS = float(os.environ.get("RELIEF_WRITER_WAIT", "30"))
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer relief than this one."""
+
+
+class WriterBusy(RuntimeError):
+    """Another pipeline command holds the writer lock."""
+
+
+class NoAnalystsDatabase(RuntimeError):
+    """Nothing has been published yet."""
+
+
+# --- migrations ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(schema_dir.glob("*.sql")):
+        match = re.match(r"^(\d+)_(.+)\.sql$", path.name)
+        if not match:
+            raise ValueError(f"migration file name must be NNN_name.sql: {path.name}")
+        found.append(Migration(int(match.group(1)), match.group(2), path.read_text("utf-8")))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"two migrations share a number in {schema_dir}")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
+    """Apply the migrations not yet recorded; return the versions applied."""
+    con.execute(
+        "create table if not exists schema_migrations "
+        "(version integer primary key, name varchar not null, applied_at timestamp not null)"
+    )
+    known = migrations(schema_dir)
+    applied = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
+    newest_code = max((m.version for m in known), default=0)
+    if applied and max(applied) > newest_code:
+        raise SchemaTooNew(
+            f"the database is at schema version {max(applied)} but this relief knows only "
+            f"up to {newest_code}: upgrade relief before using this home"
+        )
+    done = []
+    for m in known:
+        if m.version in applied:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(m.sql)
+            con.execute(
+                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, _now()]
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        done.append(m.version)
+    return done
+
+
+def create_mart_views(con: duckdb.DuckDBPyConnection, marts_dir: Path = MARTS_DIR) -> list[str]:
+    """(Re)create one view per sql/marts/*.sql, named after the file, in lexical order."""
+    names = []
+    for path in sorted(marts_dir.glob("*.sql")):
+        query = path.read_text("utf-8").strip().rstrip(";")
+        con.execute(f"create or replace view {path.stem} as\n{query}")
+        names.append(path.stem)
+    return names
+
+
+# --- the writer lock -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None = None) -> Iterator[None]:
+    """One pipeline writer at a time; analysts' read-only connections never count.
+
+    The second writer waits up to wait_seconds, then fails naming the holder.
+    flock is released by the kernel when the holder dies, so a killed run
+    never leaves a stale lock behind.
+    """
+    wait = WRITER_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    home.data.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home.writer_lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _read_holder(home.writer_lock)
+                    raise WriterBusy(
+                        f"another relief command holds the writer lock ({holder}); "
+                        f"waited {wait:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        info = json.dumps({"pid": os.getpid(), "command": command, "since": _now().isoformat()})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _read_holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text() or "{}")
+        return f"pid {info.get('pid')}, `{info.get('command')}`, since {info.get('since')}"
+    except (OSError, ValueError):
+        return "holder unknown"
+
+
+# --- connections -----------------------------------------------------------------
+
+
+def connect_working(home: Home) -> duckdb.DuckDBPyConnection:
+    """The working database, migrated and with current mart views. Hold writer_lock first."""
+    home.data.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(home.warehouse))
+    try:
+        migrate(con)
+        create_mart_views(con)
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+@contextlib.contextmanager
+def open_writer(home: Home, command: str = "relief") -> Iterator[duckdb.DuckDBPyConnection]:
+    """Writer lock + working database connection."""
+    with writer_lock(home, command):
+        con = connect_working(home)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def connect_analysts(home: Home) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the analysts' copy (what reports and models read)."""
+    if not home.analysts_db.exists():
+        raise NoAnalystsDatabase(
+            f"no analysts' database at {home.analysts_db}: run `relief run` or `relief ingest` first"
+        )
+    return duckdb.connect(str(home.analysts_db), read_only=True)
+
+
+# --- publishing ------------------------------------------------------------------
+
+
+def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
+    """Replace data/relief.duckdb atomically with a copy of the working database.
+
+    The copy is written to a new file, synced, then renamed over the old one.
+    """
+    target = home.analysts_db
+    tmp = target.with_name(target.name + ".publishing")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    catalog = con.execute("select current_database()").fetchall()[0][0]
+    con.execute("checkpoint")
+    con.execute(f"attach '{tmp}' as relief_publish")
+    try:
+        con.execute(f"copy from database {catalog} to relief_publish")
+    finally:
+        con.execute("detach relief_publish")
+    _fsync(tmp)
+    os.replace(tmp, target)
+    _fsync(target.parent)
+    return target
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,32 @@
+-- One batch, loaded whole: run inside one transaction by pipelines/ingest.py.
+-- Reads temp tables batch_meta (one row), batch_valid and batch_quarantine.
+
+insert into ingest_log
+select batch_id, file, content_hash, source, 'loaded', rows_read, rows_loaded,
+       rows_quarantined, rows_skipped, false, message, ingested_at
+from batch_meta;
+
+insert into case_history
+select m.batch_id, v.*
+from batch_valid v cross join batch_meta m;
+
+-- A later batch carrying a case_id again is an update: it becomes the current version.
+delete from cases where case_id in (select case_id from batch_valid);
+
+insert into cases
+select
+    v.case_id, v.source, v.applied_on, v.decided_on, v.product, v.route, v.channel,
+    v.outstanding_amount, v.overdue_days, v.prior_overdues_12m, v.good_history_months,
+    v.broke_prior_agreement, v.hardship_reason, v.doc_income_proof, v.doc_bank_statement,
+    v.doc_hardship_evidence, v.requested_months, v.age_band, v.region, v.outcome,
+    v.granted_route, v.granted_months, v.waived_amount, v.plan_status,
+    overdue_bucket(v.overdue_days),
+    prior_overdues_bucket(v.prior_overdues_12m),
+    documents_submitted(v.doc_income_proof, v.doc_bank_statement, v.doc_hardship_evidence),
+    m.batch_id
+from batch_valid v cross join batch_meta m;
+
+insert into quarantine
+select m.batch_id, m.file, q.line, q.case_id, q.column_name, q.rule, q.reason, q.value,
+       q.row_content
+from batch_quarantine q cross join batch_meta m;
