@@ -1,0 +1,97 @@
+-- Shared definitions for the statistics marts (sql/marts/*.sql), written once here.
+-- Column meanings: docs/data-dictionary.md. Definitions: CASE-RECORDS.md.
+
+-- The relief routes of the contract (pipelines/contract.py ROUTES), in contract order,
+-- so every mart can list every route, including routes nobody asked for yet.
+-- tests/test_stats.py checks this table equals contract.ROUTES.
+create table routes (
+    route     varchar primary key,
+    position  integer not null,
+    label_zh  varchar not null
+);
+
+insert into routes values
+    ('installment', 1, '分期还款'),
+    ('deferral', 2, '延期还款'),
+    ('interest_waiver', 3, '部分免息/减免罚息'),
+    ('interest_suspension', 4, '停息挂账'),
+    ('settlement', 5, '一次性结清减免'),
+    ('other', 6, '其他');
+
+-- Outcomes that count as a decision, and those that count as relief granted
+-- (contract.DECIDED_OUTCOMES, contract.GRANTED_OUTCOMES; checked by a test).
+create macro is_decided(outcome) as outcome in ('approved', 'partial', 'rejected');
+
+create macro is_granted(outcome) as outcome in ('approved', 'partial');
+
+-- A share that is null, not an error, when nothing was counted.
+create macro safe_ratio(numerator, denominator) as numerator / nullif(denominator, 0);
+
+-- Month of a date: its first day, a DATE (route_outcomes_monthly.month).
+create macro month_of(day) as date_trunc('month', day)::date;
+
+-- 95% Wilson score interval for k successes out of n; null when n is 0.
+-- z defaults to the 97.5% normal quantile; clamped to [0, 1] against rounding.
+create macro wilson_low(k, n, z := 1.959963984540054) as
+    case when n > 0 and k is not null then greatest(0.0,
+        (k / n + z * z / (2 * n) - z * sqrt((k / n) * (1 - k / n) / n + z * z / (4 * n * n)))
+        / (1 + z * z / n))
+    end;
+
+create macro wilson_high(k, n, z := 1.959963984540054) as
+    case when n > 0 and k is not null then least(1.0,
+        (k / n + z * z / (2 * n) + z * sqrt((k / n) * (1 - k / n) / n + z * z / (4 * n * n)))
+        / (1 + z * z / n))
+    end;
+
+-- Complementary error function, Chebyshev fit (Numerical Recipes "erfcc"):
+-- fractional error below 1.2e-7 everywhere, so tiny p-values keep their digits.
+-- DuckDB has no erf/normal cdf of its own.
+create macro erfc_approx_nonnegative(x) as
+    (1 / (1 + 0.5 * x)) * exp(-x * x - 1.26551223 + (1 / (1 + 0.5 * x)) * (1.00002368
+        + (1 / (1 + 0.5 * x)) * (0.37409196 + (1 / (1 + 0.5 * x)) * (0.09678418
+        + (1 / (1 + 0.5 * x)) * (-0.18628806 + (1 / (1 + 0.5 * x)) * (0.27886807
+        + (1 / (1 + 0.5 * x)) * (-1.13520398 + (1 / (1 + 0.5 * x)) * (1.48851587
+        + (1 / (1 + 0.5 * x)) * (-0.82215223 + (1 / (1 + 0.5 * x)) * 0.17087277)))))))));
+
+create macro erfc_approx(x) as
+    case when x >= 0 then erfc_approx_nonnegative(x) else 2 - erfc_approx_nonnegative(-x) end;
+
+-- Two-proportion z statistic with the pooled variance (k1 of n1 against k2 of n2);
+-- null when either side has no trials or the pooled proportion is 0 or 1.
+create macro two_proportion_z(k1, n1, k2, n2) as
+    case when n1 > 0 and n2 > 0 and (k1 + k2) > 0 and (k1 + k2) < (n1 + n2) then
+        (k1 / n1 - k2 / n2)
+        / sqrt(((k1 + k2) / (n1 + n2)) * (1 - (k1 + k2) / (n1 + n2)) * (1 / n1 + 1 / n2))
+    end;
+
+-- Two-sided p-value of a standard normal statistic.
+-- (least() skips nulls in DuckDB, hence the explicit null case.)
+create macro normal_two_sided_p(z) as
+    case when z is not null then least(1.0, erfc_approx(abs(z) / sqrt(2))) end;
+
+-- Every outcome statistic of CASE-RECORDS.md for one group of cases, as a struct
+-- (select ..., outcome_stats(...) as stats ... group by ...; then unnest(stats)).
+-- Counts use count(outcome), not count(*): the marts add one placeholder row with
+-- a null outcome per group so that groups without cases still appear, with zeros.
+-- Quantiles are interpolated (quantile_cont, as numpy's default); days to decision
+-- count over decided cases with a decided_on; nulls never enter a quantile.
+create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as {
+    'requests': count(outcome),
+    'decided': count_if(is_decided(outcome)),
+    'approved': count_if(outcome = 'approved'),
+    'partial': count_if(outcome = 'partial'),
+    'rejected': count_if(outcome = 'rejected'),
+    'withdrawn': count_if(outcome = 'withdrawn'),
+    'pending': count_if(outcome = 'pending'),
+    'approval_rate': safe_ratio(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
+    'approval_rate_low': wilson_low(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
+    'approval_rate_high':
+        wilson_high(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
+    'median_days_to_decision': quantile_cont(
+        case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9])[1],
+    'p90_days_to_decision': quantile_cont(
+        case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9])[2],
+    'median_waived_amount': quantile_cont(waived_amount::double, 0.5),
+    'broken_plan_share': safe_ratio(count_if(plan_status = 'broken'), count(plan_status))
+};
