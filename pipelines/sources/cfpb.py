@@ -1,16 +1,131 @@
-"""CFPB consumer-complaint records (being written: issue 8)."""
+"""CFPB consumer-complaint records (US Consumer Complaint Database).
+
+Reads the CSV export's column names and the API's snake_case names, in any
+format pipelines.sources.files reads. The mapping itself is data in
+pipelines.sources.cfpb_mapping; this module only turns it into the SQL of a
+SourcePlan. Free text (narratives, public responses), ZIP codes and company
+names are never mapped, so never stored. docs/sources/cfpb.md explains it all.
+"""
 
 from __future__ import annotations
 
+from pipelines import contract
+from pipelines.privacy import mask
 from pipelines.sources import SourcePlan
+from pipelines.sources import cfpb_mapping as mapping
 from pipelines.sources.files import Refused
 
-SOURCE = "cfpb"
+SOURCE = mapping.SOURCE
+
+
+def _key(header: str) -> str:
+    return contract.normalize_header(header).rstrip("?")
+
+
+def _label(text: str) -> str:
+    """How a CFPB label is compared: trimmed, lowercase, one kind of apostrophe."""
+    return text.strip().lower().replace("\u2019", "'")
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def field_columns(headers: list[str]) -> dict[str, str]:
+    """CFPB field -> batch_raw column (c0, c1, ...) for the fields the file has."""
+    wanted = {_key(alias): field for field, aliases in mapping.FIELD_HEADERS.items()
+              for alias in aliases}
+    found: dict[str, str] = {}
+    for i, header in enumerate(headers):
+        field = wanted.get(_key(header))
+        if field is None:
+            continue  # narratives, company, ZIP code...: never read
+        if field in found:
+            raise Refused(f"has CFPB field {field!r} twice")
+        found[field] = f"c{i}"
+    return found
 
 
 def matches(headers: list[str]) -> bool:
-    return False
+    try:
+        found = field_columns(headers)
+    except Refused:
+        return True  # a CFPB file, refused by plan() with the reason
+    return all(field in found for field in mapping.REQUIRED_FIELDS)
+
+
+# --- SQL over batch_raw's text columns --------------------------------------------
+
+
+def label_sql(column: str) -> str:
+    """The column's label as compared with the mapping; NULL for the missing spellings."""
+    missing = ", ".join(_lit(v) for v in mapping.MISSING_VALUES)
+    label = f"lower(trim(replace({column}, chr(8217), '''')))"
+    return f"(case when {label} in ({missing}) then null else {label} end)"
+
+
+def lookup_sql(label: str, table: dict[str, str | None]) -> str:
+    """CASE mapping a label expression through a mapping table; NULL when not listed."""
+    whens = " ".join(
+        f"when {_lit(_label(key))} then {'null' if value is None else _lit(value)}"
+        for key, value in table.items()
+    )
+    return f"(case {label} {whens} end)"
+
+
+def date_sql(column: str) -> str:
+    """YYYY-MM-DD text from any of the mapping's date formats; the raw text when none
+    fits (validation then quarantines it as not a date)."""
+    iso_day = f"left(trim({column}), 10)"  # API timestamps: their date
+    parsed = ", ".join(
+        f"strftime(try_strptime({iso_day if fmt == '%Y-%m-%d' else f'trim({column})'}, "
+        f"{_lit(fmt)}), '%Y-%m-%d')"
+        for fmt in mapping.DATE_FORMATS
+    )
+    return f"coalesce({parsed}, {column})"
+
+
+def product_sql(product: str, sub_product: str | None) -> str:
+    by_product = lookup_sql(label_sql(product), mapping.PRODUCTS)
+    if sub_product is None:
+        return by_product
+    sub_label = label_sql(sub_product)
+    not_credit = ", ".join(_lit(_label(k)) for k, v in mapping.SUB_PRODUCTS.items() if v is None)
+    credit = {k: v for k, v in mapping.SUB_PRODUCTS.items() if v is not None}
+    return (f"(case when {sub_label} in ({not_credit}) then null "
+            f"else coalesce({lookup_sql(sub_label, credit)}, {by_product}) end)")
 
 
 def plan(headers: list[str]) -> SourcePlan:
-    raise Refused("the cfpb source is not available yet")
+    for header in headers:
+        if contract.is_identifier_header(header):
+            raise Refused(
+                f"has a column of direct personal identifiers ({mask(header)!r}); "
+                "remove it and export again"
+            )
+    found = field_columns(headers)
+    missing = [f for f in mapping.REQUIRED_FIELDS if f not in found]
+    if missing:
+        raise Refused(f"lacks CFPB field(s): {', '.join(missing)}")
+
+    product = product_sql(found["product"], found.get("sub_product"))
+    issue_route = lookup_sql(label_sql(found["issue"]), mapping.RELIEF_ISSUES)
+    sub_issue_route = (lookup_sql(label_sql(found["sub_issue"]), mapping.RELIEF_SUB_ISSUES)
+                       if "sub_issue" in found else "null")
+    response = found["company_response"]
+    outcome = f"coalesce({lookup_sql(label_sql(response), mapping.OUTCOMES)}, {response})"
+    state = found.get("state")
+
+    columns = {name: "null" for name in contract.COLUMN_NAMES}
+    columns.update(
+        case_id=f"{_lit(mapping.CASE_ID_PREFIX)} || trim({found['complaint_id']})",
+        applied_on=date_sql(found["date_received"]),
+        product=product,
+        route=f"coalesce({sub_issue_route}, {issue_route})",
+        channel=_lit(mapping.CHANNEL),
+        region=f"(case when {label_sql(state)} is not null then {state} end)" if state else "null",
+        outcome=outcome,
+    )
+    # Not a relief request: not credit, or neither issue nor sub-issue asks for relief.
+    skip = f"(({product}) is null or (({issue_route}) is null and ({sub_issue_route}) is null))"
+    return SourcePlan(source=SOURCE, columns=columns, skip=skip)
