@@ -331,6 +331,55 @@ def true_probability(frame: pl.DataFrame) -> np.ndarray:
     return p
 
 
+def _fmt(x: float) -> str:
+    return f"{x:+.2f}" if x else "0"
+
+
+def mechanism_table() -> str:
+    """The mechanism's effects as a markdown table (log-odds), rendered from the
+    constants above; docs/synthetic-data.md carries it verbatim."""
+    rows = [("effect", "applies to", "log-odds", "unit")]
+    for route in ROUTE_VALUES:
+        rows.append((f"intercept: {route}", route, _fmt(ROUTE_INTERCEPT[R[route]]),
+                     "reference profile"))
+    for product in PRODUCT_VALUES:
+        rows.append((f"product {product}", "all routes", _fmt(PRODUCT_EFFECT[_code(PRODUCT_VALUES, product)]),
+                     "vs revolving_credit"))
+    for channel in CHANNEL_VALUES:
+        rows.append((f"channel {channel}", "all routes", _fmt(CHANNEL_EFFECT[_code(CHANNEL_VALUES, channel)]),
+                     "vs app"))
+    for reason in HARDSHIP_VALUES:
+        rows.append((f"hardship_reason {reason}", "all routes",
+                     _fmt(HARDSHIP_EFFECT[_code(HARDSHIP_VALUES, reason)]), "vs income_drop"))
+    for name, size in DOC_EFFECT.items():
+        rows.append((f"{name} true", "all routes", _fmt(size), "vs false"))
+    waiver = GOOD_HISTORY_PER_YEAR[R["interest_waiver"]]
+    other = GOOD_HISTORY_PER_YEAR[R["installment"]]
+    rows.append(("good_history_months", "interest_waiver", _fmt(waiver),
+                 f"per 12 months, capped at {GOOD_HISTORY_CAP_MONTHS}"))
+    rows.append(("good_history_months", "all but interest_waiver", _fmt(other),
+                 f"per 12 months, capped at {GOOD_HISTORY_CAP_MONTHS}"))
+    rows.append(("broke_prior_agreement true", "interest_suspension",
+                 _fmt(BROKE_PRIOR_EFFECT[R["interest_suspension"]]), "vs false"))
+    rows.append(("broke_prior_agreement true", "all but interest_suspension",
+                 _fmt(BROKE_PRIOR_EFFECT[R["installment"]]), "vs false"))
+    rows.append(("prior_overdues_12m", "all routes", _fmt(PRIOR_OVERDUE_PER_EPISODE),
+                 f"per episode, capped at {PRIOR_OVERDUE_CAP}"))
+    rows.append(("overdue_days beyond 90", "all but settlement",
+                 _fmt(OVERDUE_PER_90D_BEYOND_90[R["installment"]]),
+                 f"per 90 days beyond day 90, capped at {OVERDUE_CAP_UNITS} units"))
+    rows.append(("overdue_days", "settlement", _fmt(SETTLEMENT_OVERDUE_PER_90D),
+                 f"per 90 days from day 0, capped at {SETTLEMENT_OVERDUE_CAP_UNITS} units"))
+    rows.append(("outstanding_amount", "all routes", _fmt(AMOUNT_PER_LOG10),
+                 "per tenfold vs 10,000 yuan (floored at 100)"))
+    for route in MONTHS_ROUTES:
+        rows.append(("requested_months", route, _fmt(REQUESTED_MONTHS_PER_MONTH[R[route]]),
+                     f"per month above {REQUESTED_MONTHS_REFERENCE[R[route]]:.0f}"))
+    lines = ["| " + " | ".join(r) + " |" for r in rows]
+    lines.insert(1, "|---|---|---:|---|")
+    return "\n".join(lines) + "\n"
+
+
 # --- the hidden story of one block -------------------------------------------------
 
 
