@@ -110,14 +110,55 @@ def cmd_synth(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, home: Home) -> int:
-    raise CommandError("relief stats is not available yet")
+    from pipelines import stats, warehouse
+
+    try:
+        month = stats.parse_month(args.month) if args.month else None
+        if args.by is not None:
+            stats.check_segment(args.by)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    # Marts are views: republishing (when no writer is busy) is the refresh.
+    refreshed = stats.refresh(home)
+    if not refreshed:
+        print("relief stats: reading the last published analysts' database", file=sys.stderr)
+    try:
+        con = warehouse.connect_analysts(home)
+    except warehouse.NoAnalystsDatabase as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        frame = stats.outcome_table(con, by=args.by, month=month)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        con.close()
+    if args.json:
+        _print_json(stats.frame_records(frame))
+    else:
+        title = "outcomes per relief route" + (f", by {args.by}" if args.by else "") + (
+            f", applied in {args.month}" if args.month else "")
+        _stdout_console().print(stats.rich_table(stats.display_frame(frame), title=title))
+    return 0
 
 
 # --- sql -------------------------------------------------------------------------
 
 
 def cmd_sql(args: argparse.Namespace, home: Home) -> int:
-    raise CommandError("relief sql is not available yet")
+    from pipelines import stats, warehouse
+
+    try:
+        frame = stats.run_read_only(home, args.query)
+    except (stats.ReadOnlyQueryRefused, warehouse.NoAnalystsDatabase) as exc:
+        raise CommandError(str(exc)) from None
+    output = "json" if args.json else args.format
+    if output == "json":
+        _print_json(stats.frame_records(frame))
+    elif output == "csv":
+        sys.stdout.write(frame.write_csv())
+    else:
+        _stdout_console().print(stats.rich_table(frame))
+    return 0
 
 
 # --- train -----------------------------------------------------------------------
