@@ -141,13 +141,14 @@ def _csv_to_table(con, source, headers: list[str], gzip_compressed: bool) -> Non
         con.execute(f"drop table if exists {name}")
     if isinstance(source, io.BytesIO):
         # The Python API's spelling of the same options as the SQL below.
-        con.read_csv(
+        relation = con.read_csv(
             source, columns=columns, header=False, skiprows=1, auto_detect=False, sep=",",
             quotechar='"', escapechar='"', store_rejects=True, rejects_table="batch_rejects",
             rejects_scan="batch_reject_scans", null_padding=False, strict_mode=True,
-        ).create_view("batch_buffer", replace=True)
+        )
+        con.register("batch_buffer", relation)
         con.execute("create temp table batch_raw as select * from batch_buffer")
-        con.execute("drop view batch_buffer")
+        con.unregister("batch_buffer")
         return
     cols = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
     compression = "gzip" if gzip_compressed else "none"
