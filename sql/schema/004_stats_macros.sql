@@ -20,9 +20,10 @@ insert into routes values
 
 -- Outcomes that count as a decision, and those that count as relief granted
 -- (contract.DECIDED_OUTCOMES, contract.GRANTED_OUTCOMES; checked by a test).
-create macro is_decided(outcome) as outcome in ('approved', 'partial', 'rejected');
+-- Null-safe: a missing outcome (the marts' placeholder rows) is neither.
+create macro is_decided(outcome) as coalesce(outcome in ('approved', 'partial', 'rejected'), false);
 
-create macro is_granted(outcome) as outcome in ('approved', 'partial');
+create macro is_granted(outcome) as coalesce(outcome in ('approved', 'partial'), false);
 
 -- A share that is null, not an error, when nothing was counted.
 create macro safe_ratio(numerator, denominator) as numerator / nullif(denominator, 0);
@@ -31,16 +32,19 @@ create macro safe_ratio(numerator, denominator) as numerator / nullif(denominato
 create macro month_of(day) as date_trunc('month', day)::date;
 
 -- 95% Wilson score interval for k successes out of n; null when n is 0.
--- z defaults to the 97.5% normal quantile; clamped to [0, 1] against rounding.
+-- z defaults to the 97.5% normal quantile; clamped to [0, 1] against rounding;
+-- computed in double precision (integer n * n would overflow).
 create macro wilson_low(k, n, z := 1.959963984540054) as
     case when n > 0 and k is not null then greatest(0.0,
-        (k / n + z * z / (2 * n) - z * sqrt((k / n) * (1 - k / n) / n + z * z / (4 * n * n)))
+        (k::double / n + z * z / (2.0 * n)
+            - z * sqrt((k::double / n) * (1 - k::double / n) / n + z * z / (4.0 * n * n)))
         / (1 + z * z / n))
     end;
 
 create macro wilson_high(k, n, z := 1.959963984540054) as
     case when n > 0 and k is not null then least(1.0,
-        (k / n + z * z / (2 * n) + z * sqrt((k / n) * (1 - k / n) / n + z * z / (4 * n * n)))
+        (k::double / n + z * z / (2.0 * n)
+            + z * sqrt((k::double / n) * (1 - k::double / n) / n + z * z / (4.0 * n * n)))
         / (1 + z * z / n))
     end;
 
@@ -61,8 +65,9 @@ create macro erfc_approx(x) as
 -- null when either side has no trials or the pooled proportion is 0 or 1.
 create macro two_proportion_z(k1, n1, k2, n2) as
     case when n1 > 0 and n2 > 0 and (k1 + k2) > 0 and (k1 + k2) < (n1 + n2) then
-        (k1 / n1 - k2 / n2)
-        / sqrt(((k1 + k2) / (n1 + n2)) * (1 - (k1 + k2) / (n1 + n2)) * (1 / n1 + 1 / n2))
+        (k1::double / n1 - k2::double / n2)
+        / sqrt(((k1 + k2)::double / (n1 + n2)) * (1 - (k1 + k2)::double / (n1 + n2))
+            * (1.0 / n1 + 1.0 / n2))
     end;
 
 -- Two-sided p-value of a standard normal statistic.
@@ -72,18 +77,18 @@ create macro normal_two_sided_p(z) as
 
 -- Every outcome statistic of CASE-RECORDS.md for one group of cases, as a struct
 -- (select ..., outcome_stats(...) as stats ... group by ...; then unnest(stats)).
--- Counts use count(outcome), not count(*): the marts add one placeholder row with
--- a null outcome per group so that groups without cases still appear, with zeros.
+-- Counts use count(outcome), not count(*), and null-safe conditions: the marts add
+-- placeholder rows with a null outcome so that groups without cases appear, with zeros.
 -- Quantiles are interpolated (quantile_cont, as numpy's default); days to decision
 -- count over decided cases with a decided_on; nulls never enter a quantile.
 create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as {
     'requests': count(outcome),
     'decided': count_if(is_decided(outcome)),
-    'approved': count_if(outcome = 'approved'),
-    'partial': count_if(outcome = 'partial'),
-    'rejected': count_if(outcome = 'rejected'),
-    'withdrawn': count_if(outcome = 'withdrawn'),
-    'pending': count_if(outcome = 'pending'),
+    'approved': count_if(outcome is not distinct from 'approved'),
+    'partial': count_if(outcome is not distinct from 'partial'),
+    'rejected': count_if(outcome is not distinct from 'rejected'),
+    'withdrawn': count_if(outcome is not distinct from 'withdrawn'),
+    'pending': count_if(outcome is not distinct from 'pending'),
     'approval_rate': safe_ratio(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
     'approval_rate_low': wilson_low(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
     'approval_rate_high':
@@ -93,5 +98,5 @@ create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_
     'p90_days_to_decision': quantile_cont(
         case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9])[2],
     'median_waived_amount': quantile_cont(waived_amount::double, 0.5),
-    'broken_plan_share': safe_ratio(count_if(plan_status = 'broken'), count(plan_status))
+    'broken_plan_share': safe_ratio(count_if(plan_status is not distinct from 'broken'), count(plan_status))
 };
