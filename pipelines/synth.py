@@ -868,6 +868,9 @@ def write_cli(home: Home, *, cases: int, seed: int, out: str | None, truth: str 
     updates_of an update batch of that file (default home.inbox/<stem>-update<ext>).
     With updates_of, the seed comes from the earlier file's case_ids."""
     if updates_of is not None:
+        if truth is not None:
+            raise ValueError("--truth applies to new cases; an update batch re-states the truth "
+                             "of the earlier file's cases unchanged")
         earlier = Path(updates_of)
         ext = earlier.name[len(_stem(earlier)):]
         target = Path(out) if out else home.inbox / f"{_stem(earlier)}-update{ext}"

@@ -120,6 +120,12 @@ def test_write_cli_defaults_to_the_inbox(tmp_path: Path) -> None:
     assert truth.columns == ["case_id", "true_probability"]
     assert truth.height == 1_000
     assert truth["true_probability"].is_between(0, 1).all()
+    update = synth.write_cli(home, cases=None, seed=20250101, out=None, truth=None, lang="en",
+                             updates_of=written["cases"])
+    assert update == {"updates": str(home.inbox / "synthetic-seed9-1000-update.csv")}
+    with pytest.raises(ValueError, match="truth"):
+        synth.write_cli(home, cases=None, seed=9, out=None, truth=str(tmp_path / "t2.csv"),
+                        lang="en", updates_of=written["cases"])
 
 
 # --- the contract's rules -----------------------------------------------------------------
