@@ -83,12 +83,12 @@ create macro normal_two_sided_p(z) as
 -- count over decided cases with a decided_on; nulls never enter a quantile.
 create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as {
     'requests': count(outcome),
-    'decided': count_if(is_decided(outcome)),
-    'approved': count_if(outcome is not distinct from 'approved'),
-    'partial': count_if(outcome is not distinct from 'partial'),
-    'rejected': count_if(outcome is not distinct from 'rejected'),
-    'withdrawn': count_if(outcome is not distinct from 'withdrawn'),
-    'pending': count_if(outcome is not distinct from 'pending'),
+    'decided': count_if(is_decided(outcome))::bigint,
+    'approved': count_if(outcome is not distinct from 'approved')::bigint,
+    'partial': count_if(outcome is not distinct from 'partial')::bigint,
+    'rejected': count_if(outcome is not distinct from 'rejected')::bigint,
+    'withdrawn': count_if(outcome is not distinct from 'withdrawn')::bigint,
+    'pending': count_if(outcome is not distinct from 'pending')::bigint,
     'approval_rate': safe_ratio(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
     'approval_rate_low': wilson_low(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
     'approval_rate_high':
