@@ -1,0 +1,74 @@
+"""All statistics marts against hand-written baselines over the same cases.
+
+    .venv/bin/python benchmarks/stats.py [--cases 1000000 10000000] [--repeat 3]
+
+Cases are generated inside DuckDB (benchmarks/stats_cases.sql) into an in-memory,
+migrated warehouse with the mart views. For each size it times, in the same run:
+- baseline: `select route, count(*) from cases group by route` (the brief's query);
+- handwritten: one hand-written group-by-route query with route_outcomes' columns;
+- each mart, fully materialized (`select * from <mart>`), and their sum.
+Best of --repeat runs each; ratios printed against both baselines (target: all
+marts together at most 3x the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines import warehouse
+
+HERE = Path(__file__).resolve().parent
+BASELINE = "select route, count(*) from cases group by route"
+HANDWRITTEN = (
+    "select route, count(*), count_if(outcome in ('approved', 'partial', 'rejected')), "
+    "count_if(outcome in ('approved', 'partial')), "
+    "quantile_cont(decided_on - applied_on, [0.5, 0.9]), "
+    "quantile_cont(waived_amount::double, 0.5) from cases group by route"
+)
+
+
+def best_time(con: duckdb.DuckDBPyConnection, query: str, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        con.execute(query).fetchall()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def run(cases: int, repeat: int) -> dict[str, float]:
+    con = duckdb.connect()
+    warehouse.migrate(con)
+    marts = warehouse.create_mart_views(con)
+    started = time.perf_counter()
+    con.execute((HERE / "stats_cases.sql").read_text("utf-8").replace("$n", str(cases)))
+    print(f"\n{cases:,} cases generated in {time.perf_counter() - started:.1f} s")
+    timings = {"baseline": best_time(con, BASELINE, repeat),
+               "handwritten": best_time(con, HANDWRITTEN, repeat)}
+    for mart in marts:
+        timings[mart] = best_time(con, f"select * from {mart}", repeat)
+    con.close()
+    timings["all marts"] = sum(timings[m] for m in marts)
+    for name, seconds in timings.items():
+        print(f"  {name:28s} {seconds:8.3f} s   {seconds / timings['baseline']:7.1f}x baseline"
+              f"   {seconds / timings['handwritten']:6.1f}x handwritten")
+    ratio = timings["all marts"] / timings["baseline"]
+    print(f"  all marts / baseline: {ratio:.1f}x (target <= 3x: {'met' if ratio <= 3 else 'NOT met'})")
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for cases in args.cases:
+        run(cases, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
