@@ -97,3 +97,175 @@ def mask_sql(expr: str) -> str:
 
 def _sql_literal(text: str) -> str:
     return text.replace("'", "''")
+
+
+# =====================================================================================
+# Small-cell suppression for anything published (reports, exports).
+#
+# Published counts form a system of cells linked by additive relations (a total equals
+# the sum of its parts: outcome classes, routes, segment values, months of a quarter).
+# Every count below the threshold is suppressed (primary); then more cells are
+# suppressed (complementary) until no suppressed cell can be recovered exactly from
+# the published ones, even by an attacker who solves the linear system with
+# non-negativity and integrality (checked with a linear program per suppressed cell).
+# Cells already published elsewhere (`fixed`) keep their status, so a table linked to
+# an earlier publication is protected together with it.
+# =====================================================================================
+
+SUPPRESSED = "suppressed"
+
+
+def suppress_cells(counts: dict, relations: list[tuple], threshold: int,
+                   fixed: dict | None = None) -> set:
+    """The cells to suppress.
+
+    counts: cell key -> count (keys hashable and sortable by str()).
+    relations: (total_key, [part_keys]) meaning counts[total] == sum(counts[parts]).
+    fixed: cell key -> True (already suppressed elsewhere) / False (already published);
+    such cells never change status here.
+    Raises ValueError if the fixed cells leave no way to protect a suppressed cell.
+    """
+    fixed = fixed or {}
+    for total, parts in relations:
+        if counts[total] != sum(counts[p] for p in parts):
+            raise ValueError(f"relation does not hold: {total} != sum of {list(parts)}")
+    suppressed = {k for k, v in fixed.items() if v}
+    suppressed |= {k for k, n in counts.items() if k not in fixed and n < threshold}
+    by_cell: dict = {}
+    for index, (total, parts) in enumerate(relations):
+        for cell in (total, *parts):
+            by_cell.setdefault(cell, []).append(index)
+
+    totals = {total for total, _ in relations}
+
+    def cheapest(cells) -> object | None:
+        # parts before totals (totals carry the most information), then the smallest count
+        free = [c for c in cells if c not in suppressed and c not in fixed]
+        return min(free, key=lambda c: (c in totals, counts[c], str(c))) if free else None
+
+    while True:
+        added = False
+        added_now: set = set()
+        for total, parts in relations:
+            cells = (total, *parts)
+            if sum(c in suppressed for c in cells) == 1:
+                pick = cheapest(cells)
+                if pick is None:
+                    raise ValueError(f"cannot protect the suppressed cell of {total}")
+                suppressed.add(pick)
+                added = True
+        if added:
+            continue
+        pinned = recoverable_cells(counts, relations, suppressed)
+        if not pinned:
+            return suppressed
+        for cell in sorted(pinned, key=str):
+            candidates = {c for i in by_cell.get(cell, ()) for c in (relations[i][0], *relations[i][1])}
+            if candidates & added_now:
+                continue  # this round already widened a relation of this cell
+            pick = cheapest(sorted(candidates, key=str))
+            if pick is not None:
+                suppressed.add(pick)
+                added_now.add(pick)
+                added = True
+        if not added:
+            raise ValueError(f"cannot protect suppressed cells {sorted(map(str, pinned))}")
+
+
+def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> set:
+    """Suppressed cells whose value follows exactly from the published cells.
+
+    The attacker knows every relation, every published count, and that counts are
+    non-negative integers. A cell is recovered when exactly one integer lies between
+    its smallest and largest value over all solutions (two linear programs). To keep
+    this fast, feasible points already at hand (the true counts, the solutions of a
+    few programs with random objectives and of earlier programs) clear every cell
+    they show taking two values at least 1 apart, without a program of its own.
+    """
+    import numpy as np
+    from scipy.optimize import linprog
+
+    touched = [r for r in relations if any(c in suppressed for c in (r[0], *r[1]))]
+    recovered: set = set()
+    for component in _components(touched, suppressed):
+        unknowns = sorted({c for r in component for c in (r[0], *r[1]) if c in suppressed}, key=str)
+        column = {c: i for i, c in enumerate(unknowns)}
+        a_eq = np.zeros((len(component), len(unknowns)))
+        b_eq = np.zeros(len(component))
+        for row, (total, parts) in enumerate(component):
+            for cell, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+                if cell in column:
+                    a_eq[row, column[cell]] += sign
+                else:
+                    b_eq[row] -= sign * counts[cell]
+        true_values = np.array([float(counts[c]) for c in unknowns])
+        seen_low, seen_high = true_values.copy(), true_values.copy()
+        unbounded = np.zeros(len(unknowns), dtype=bool)
+        # cheap first: moving the true counts along a null-space direction far enough to
+        # change a cell by 1 while every count stays >= 0 shows that cell is not pinned
+        _, singular, vt = np.linalg.svd(a_eq) if len(component) else (None, np.zeros(0), None)
+        rank = int((singular > 1e-9).sum())
+        basis = vt[rank:] if vt is not None else np.eye(len(unknowns))
+        for direction in basis:
+            for j in np.flatnonzero(np.abs(direction) > 1e-9):
+                step = direction / abs(direction[j])
+                for moved in (true_values + step, true_values - step):
+                    if (moved >= -1e-9).all():
+                        np.minimum(seen_low, moved, out=seen_low)
+                        np.maximum(seen_high, moved, out=seen_high)
+
+        def solve(objective, seen_low=seen_low, seen_high=seen_high, a_eq=a_eq, b_eq=b_eq):
+            result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            if result.status == 0:
+                np.minimum(seen_low, result.x, out=seen_low)
+                np.maximum(seen_high, result.x, out=seen_high)
+            return result
+
+        def spans(j: int, seen_low=seen_low, seen_high=seen_high, true_values=true_values) -> bool:
+            # a feasible point 1 away from the true (integer) count: two integers possible
+            return (seen_high[j] >= true_values[j] + 1 - 1e-6
+                    or seen_low[j] <= true_values[j] - 1 + 1e-6)
+
+        for cell, j in column.items():
+            if unbounded[j] or spans(j):
+                continue
+            objective = np.zeros(len(unknowns))
+            objective[j] = 1.0
+            high = solve(-objective)
+            if high.status == 3:  # unbounded above: cannot be pinned
+                unbounded[j] = True
+                continue
+            if high.status != 0:
+                raise ValueError(f"suppression system is infeasible at {cell}")
+            if spans(j):
+                continue
+            low = solve(objective)
+            if low.status != 0:
+                raise ValueError(f"suppression system is infeasible at {cell}")
+            if np.ceil(low.fun - 1e-6) >= np.floor(-high.fun + 1e-6):
+                recovered.add(cell)
+    return recovered
+
+
+def _components(relations: list[tuple], suppressed: set) -> list[list[tuple]]:
+    """Group relations that share a suppressed cell (each group is solved on its own)."""
+    parent = list(range(len(relations)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_seen: dict = {}
+    for i, (total, parts) in enumerate(relations):
+        for cell in (total, *parts):
+            if cell in suppressed:
+                if cell in first_seen:
+                    parent[find(i)] = find(first_seen[cell])
+                else:
+                    first_seen[cell] = i
+    groups: dict[int, list[tuple]] = {}
+    for i, relation in enumerate(relations):
+        groups.setdefault(find(i), []).append(relation)
+    return list(groups.values())

@@ -1,0 +1,525 @@
+"""Build the periodic report: reports/<period>/ from the analysts' database.
+
+build_report(home, period, lang, threshold) is the one entry point (the Prefect flow
+and `relief report` call it). It reads only data/relief.duckdb (read-only) and the
+promoted model's metadata, so every figure is reproducible by a query on that
+database; the SQL behind each figure is printed in the report's method section.
+Output is written to a temporary folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.config import SQL_DIR, Home
+from pipelines.report import charts, disclosure, model_section
+from pipelines.report.periods import Period, default_period, parse_period, period_starting
+from pipelines.report.render import (
+    COUNT,
+    DAYS,
+    LABEL,
+    NUMBER,
+    RATE,
+    TEXT,
+    Section,
+    Table,
+    html_page,
+    markdown,
+    write_csv,
+)
+from pipelines.report.text import t, value_label
+
+REPORT_SQL = SQL_DIR / "report"
+LANGS = ("en", "zh")
+TREND_MONTHS = 12
+
+
+class ReportError(RuntimeError):
+    """The report cannot be built (no database, no data for the period, bad option)."""
+
+
+# --- queries -----------------------------------------------------------------------------
+
+
+def report_sql(name: str, params: dict[str, date]) -> str:
+    """sql/report/<name>.sql with its $parameters written in as date literals, so the
+    text printed in the report is exactly the text that ran."""
+    text = (REPORT_SQL / f"{name}.sql").read_text("utf-8")
+    for key in sorted(params, key=len, reverse=True):
+        text = text.replace(f"${key}", f"date '{params[key].isoformat()}'")
+    return text.strip()
+
+
+def _frame(con, sql: str) -> pl.DataFrame:
+    return con.sql(sql).pl()
+
+
+def resolve_period(con, period: str | None, today: date | None = None) -> Period:
+    if period:
+        try:
+            return parse_period(period)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from exc
+    newest = con.sql("select max(applied_on) from cases").fetchall()[0][0]
+    chosen = default_period(newest, today or date.today())
+    if chosen is None:
+        raise ReportError("the analysts' database holds no cases: nothing to report")
+    return chosen
+
+
+# --- the build ---------------------------------------------------------------------------
+
+
+def build_report(home: Home | str | os.PathLike, period: str | None = None, lang: str = "both",
+                 threshold: int = 10, now: datetime | None = None) -> Path:
+    """Write reports/<period>/ and return its path."""
+    from pipelines import warehouse
+
+    home = home if isinstance(home, Home) else Home.resolve(home)
+    if lang not in ("en", "zh", "both"):
+        raise ReportError(f"lang must be en, zh or both, got {lang!r}")
+    if threshold < 1:
+        raise ReportError("the suppression threshold must be at least 1")
+    langs = LANGS if lang == "both" else (lang,)
+    try:
+        con = warehouse.connect_analysts(home)
+    except warehouse.NoAnalystsDatabase as exc:
+        raise ReportError(str(exc)) from exc
+    try:
+        chosen = resolve_period(con, period)
+        content = collect(con, home, chosen, threshold)
+    finally:
+        con.close()
+    return write_report(home, chosen, content, langs, threshold, now)
+
+
+def collect(con, home: Home, period: Period, threshold: int) -> dict:
+    """Every section of the report (figures suppressed), as render.Section objects."""
+    has = con.sql("select count(*) from cases where applied_on >= ? and applied_on < ?",
+                  params=[period.start, period.end]).fetchall()[0][0]
+    if not has:
+        raise ReportError(f"no cases were applied for in {period.label}: nothing to report")
+    last_month = period.month_starts[-1]
+    trend = [period_starting(m, 1) for m in
+             [date.fromordinal(1)] * 0 + _months_back(last_month, TREND_MONTHS)]
+    compared = [period, period.previous, period.year_earlier]
+    first = min(p.start for p in [*compared, *trend])
+    cells_params = {"start": first, "end": period.end}
+    cells_sql = report_sql("period_cells", cells_params)
+    cells = _frame(con, cells_sql)
+    published = disclosure.protect(cells, [*compared, *trend], threshold)
+    counts = disclosure.published_frame(published)
+    stats = _rates(con, counts)
+    sections = [
+        _headline(con, period, stats),
+        _trends(con, period, stats, trend),
+        _segments(period, stats),
+        model_section.expectations_section(home, threshold),
+        model_section.model_section(home, threshold),
+        _quality(con, period, threshold),
+    ]
+    sections.append(_method(period, threshold, cells_sql))
+    return {"sections": sections, "stats": stats}
+
+
+def _months_back(last: date, n: int) -> list[date]:
+    from pipelines.report.periods import add_months
+
+    return [add_months(last, -k) for k in range(n - 1, -1, -1)]
+
+
+def _rates(con, counts: pl.DataFrame) -> pl.DataFrame:
+    """Approval rate and interval (wilson_* macros of the database) where both its counts
+    are published; broken share of plans with a known status where all are published."""
+    frame = counts  # noqa: F841 (read by the SQL below)
+    return con.sql("""
+        select *,
+            case when granted is not null and rejected is not null
+                then safe_ratio(granted, granted + rejected) end as approval_rate,
+            case when granted is not null and rejected is not null
+                then wilson_low(granted, granted + rejected) end as approval_rate_low,
+            case when granted is not null and rejected is not null
+                then wilson_high(granted, granted + rejected) end as approval_rate_high,
+            case when completed is not null and active is not null and broken is not null
+                then safe_ratio(broken, completed + active + broken) end as broken_share,
+            case when completed is not null and active is not null and broken is not null
+                then wilson_low(broken, completed + active + broken) end as broken_share_low,
+            case when completed is not null and active is not null and broken is not null
+                then wilson_high(broken, completed + active + broken) end as broken_share_high
+        from frame order by period, dimension, value""").pl()
+
+
+def _row(stats: pl.DataFrame, period: Period, dimension: str, value: str) -> dict:
+    found = stats.filter((pl.col("period") == period.label) & (pl.col("dimension") == dimension)
+                         & (pl.col("value") == value))
+    return found.to_dicts()[0] if len(found) else {}
+
+
+def _values(stats: pl.DataFrame, period: Period, dimension: str) -> list[str]:
+    from pipelines.report.disclosure import listed_values
+
+    seen = stats.filter((pl.col("period") == period.label) & (pl.col("dimension") == dimension))
+    listed = list(listed_values(dimension))
+    extra = sorted(v for v in seen["value"].to_list() if v not in listed)
+    order = listed + extra
+    if "unknown" in order:  # unknown last, as in the marts
+        order = [v for v in order if v != "unknown"] + ["unknown"]
+    return [v for v in order if v in set(seen["value"].to_list())]
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+# --- section 1 ---------------------------------------------------------------------------
+
+
+def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
+    section = Section("s1")
+    routes = [*_values(stats, period, "route"), "*"]
+    rows = []
+    for route in routes:
+        dim = "*" if route == "*" else "route"
+        cur = _row(stats, period, dim, route)
+        prev = _row(stats, period.previous, dim, route)
+        year = _row(stats, period.year_earlier, dim, route)
+        rows.append([route, cur.get("requests"), cur.get("decided"), cur.get("granted"),
+                     cur.get("approval_rate"), cur.get("approval_rate_low"), cur.get("approval_rate_high"),
+                     prev.get("approval_rate"), prev.get("approval_rate_low"), prev.get("approval_rate_high"),
+                     year.get("approval_rate"), year.get("approval_rate_low"),
+                     year.get("approval_rate_high")])
+    section.tables.append(Table(
+        "headline", "headline_table",
+        ["route", "requests", "decided", "granted", "approval_rate", "approval_rate_low",
+         "approval_rate_high", "previous_approval_rate", "previous_approval_rate_low",
+         "previous_approval_rate_high", "year_earlier_approval_rate",
+         "year_earlier_approval_rate_low", "year_earlier_approval_rate_high"],
+        [LABEL, COUNT, COUNT, COUNT, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE], rows))
+    outcome_rows = []
+    for _role, p in (("period_current", period), ("period_previous", period.previous),
+                    ("period_year_earlier", period.year_earlier)):
+        for route in routes:
+            r = _row(stats, p, "*" if route == "*" else "route", route)
+            outcome_rows.append([p.label, route] + [r.get(c) for c in
+                                ("requests", "granted", "rejected", "withdrawn", "pending", "decided")])
+    section.tables.append(Table(
+        "outcomes", "outcomes_table",
+        ["period", "route", "requests", "granted", "rejected", "withdrawn", "pending", "decided"],
+        [TEXT, LABEL, COUNT, COUNT, COUNT, COUNT, COUNT, COUNT], outcome_rows))
+    # significant changes, in words (only where both rates are published)
+    params = {"start": period.start, "end": period.end, "previous_start": period.previous.start,
+              "previous_end": period.previous.end, "year_start": period.year_earlier.start,
+              "year_end": period.year_earlier.end}
+    comparison_sql = report_sql("period_comparison", params)
+    tests = _frame(con, comparison_sql)
+    said = []
+    for test in tests.filter(pl.col("significant")).to_dicts():
+        other = period.previous if test["comparison"] == "previous" else period.year_earlier
+        new = _row(stats, period, "route", test["route"]).get("approval_rate")
+        old = _row(stats, other, "route", test["route"]).get("approval_rate")
+        if new is None or old is None:
+            continue
+        key = "sig_up" if new > old else "sig_down"
+        when = "period_previous" if test["comparison"] == "previous" else "period_year_earlier"
+        said.append({lg: t(lg, key, route=value_label(lg, test["route"]), old=_pct(old),
+                           new=_pct(new), when=f"{t(lg, when)} ({other.label})") for lg in LANGS})
+    section.paragraphs = said or [{lg: t(lg, "no_sig") for lg in LANGS}]
+    section.code.append(("period_comparison", comparison_sql))
+    return section
+
+
+# --- section 2 ---------------------------------------------------------------------------
+
+
+def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Section:
+    section = Section("s2")
+    routes = _values(stats, period, "route")
+    monthly = []
+    for route in routes:
+        for p in trend:
+            r = _row(stats, p, "route", route)
+            monthly.append([p.label, route, r.get("decided"), r.get("granted"), r.get("approval_rate"),
+                            r.get("approval_rate_low"), r.get("approval_rate_high")])
+    section.tables.append(Table("monthly_approval", "trend_title",
+                                ["month", "route", "decided", "granted", "approval_rate",
+                                 "approval_rate_low", "approval_rate_high"],
+                                [TEXT, LABEL, COUNT, COUNT, RATE, RATE, RATE], monthly, show=False))
+    labels = [p.label for p in trend]
+    svg = {}
+    for lg in LANGS:
+        panels = []
+        for route in routes:
+            points = []
+            for p in trend:
+                r = _row(stats, p, "route", route)
+                rate = r.get("approval_rate")
+                points.append(None if rate is None else (rate, r["approval_rate_low"],
+                                                         r["approval_rate_high"]))
+            panels.append((value_label(lg, route), labels, points))
+        svg[lg] = charts.rate_panels(t(lg, "trend_title"), panels, t(lg, "trend_gap"))
+    section.figures.append(("approval_trend", svg))
+
+    route_sql = report_sql("period_route_stats", {"start": period.start, "end": period.end})
+    route_stats = {r["route"]: r for r in _frame(con, route_sql).to_dicts()}
+    ttd, waived = [], []
+    for route in routes:
+        cur = _row(stats, period, "route", route)
+        rs = route_stats.get(route, {})
+        shown = cur.get("decided") is not None and cur.get("granted") is not None \
+            and cur.get("rejected") is not None
+        ttd.append([route, cur.get("decided"), rs.get("median_days_to_decision") if shown else None,
+                    rs.get("p90_days_to_decision") if shown else None])
+        granted_shown = cur.get("granted") is not None
+        waived.append([route, cur.get("granted"),
+                       rs.get("median_waived_amount") if granted_shown else None])
+    section.tables.append(Table("time_to_decision", "ttd_title",
+                                ["route", "decided", "median_days_to_decision", "p90_days_to_decision"],
+                                [LABEL, COUNT, DAYS, DAYS], ttd))
+    section.figures.append(("time_to_decision", {lg: charts.bars(
+        t(lg, "ttd_title"), [(value_label(lg, r[0]), r[2], r[3]) for r in ttd], t(lg, "days"),
+        t(lg, "marker")) for lg in LANGS}))
+    section.tables.append(Table("relief_granted", "waived_title",
+                                ["route", "granted", "median_waived_amount"],
+                                [LABEL, COUNT, NUMBER], waived))
+    section.figures.append(("relief_granted", {lg: charts.bars(
+        t(lg, "waived_title"), [(value_label(lg, r[0]), r[2], None) for r in waived], t(lg, "yuan"),
+        t(lg, "marker")) for lg in LANGS}))
+
+    plan_rows = []
+    for p in (period, period.year_earlier):
+        for value in _values(stats, p, "granted_route"):
+            r = _row(stats, p, "granted_route", value)
+            plan_rows.append([p.label, value, r.get("granted"), r.get("completed"), r.get("active"),
+                              r.get("broken"), r.get("status_unknown"), r.get("broken_share"),
+                              r.get("broken_share_low"), r.get("broken_share_high")])
+    section.tables.append(Table("plan_adherence", "plans_title",
+                                ["period", "granted_route", "plans", "completed", "active", "broken",
+                                 "status_unknown", "broken_share", "broken_share_low",
+                                 "broken_share_high"],
+                                [TEXT, LABEL, COUNT, COUNT, COUNT, COUNT, COUNT, RATE, RATE, RATE],
+                                plan_rows))
+    section.paragraphs.append({lg: t(lg, "plans_note") for lg in LANGS})
+    svg = {}
+    for lg in LANGS:
+        bars = []
+        for row in plan_rows:
+            parts = row[3:6]
+            known = sum(parts) if all(v is not None for v in parts) else None
+            bars.append((f"{row[0]} · {value_label(lg, row[1])}",
+                         None if not known else [v / known for v in parts]))
+        svg[lg] = charts.stacked_shares(t(lg, "plans_title"), bars,
+                                        [t(lg, "completed"), t(lg, "active"), t(lg, "broken")],
+                                        t(lg, "marker"))
+    section.figures.append(("plan_adherence", svg))
+    section.code.append(("period_route_stats", route_sql))
+    return section
+
+
+# --- section 3 ---------------------------------------------------------------------------
+
+
+def _segments(period: Period, stats: pl.DataFrame) -> Section:
+    section = Section("s3")
+    section.paragraphs.append({lg: t(lg, "segments_intro") for lg in LANGS})
+    overall = _row(stats, period, "*", "*")
+    agent = _row(stats, period, "channel", "third_party")
+    section.paragraphs.append({lg: t(lg, "agents", agent=_interval_text(agent),
+                                     overall=_interval_text(overall)) for lg in LANGS})
+    rows = []
+    for dimension in disclosure.SEGMENT_DIMENSIONS:
+        values = _values(stats, period, dimension)
+        for value in values:
+            r = _row(stats, period, dimension, value)
+            rows.append([dimension, value, r.get("decided"), r.get("granted"), r.get("approval_rate"),
+                         r.get("approval_rate_low"), r.get("approval_rate_high")])
+        section.figures.append((f"segment_{dimension}", {lg: charts.interval_dots(
+            t(lg, f"seg_{dimension}"),
+            [(value_label(lg, value), _triple(_row(stats, period, dimension, value)))
+             for value in values], t(lg, "marker")) for lg in LANGS}))
+    section.tables.append(Table("segments", "s3",
+                                ["segment", "value", "decided", "granted", "approval_rate",
+                                 "approval_rate_low", "approval_rate_high"],
+                                [TEXT, LABEL, COUNT, COUNT, RATE, RATE, RATE], rows))
+    return section
+
+
+def _triple(r: dict):
+    return None if r.get("approval_rate") is None else (
+        r["approval_rate"], r["approval_rate_low"], r["approval_rate_high"])
+
+
+def _interval_text(r: dict) -> str:
+    if r.get("approval_rate") is None:
+        return "—"
+    return (f"{r['approval_rate'] * 100:.1f}% ({r['approval_rate_low'] * 100:.1f}–"
+            f"{r['approval_rate_high'] * 100:.1f}%)")
+
+
+# --- section 6 ---------------------------------------------------------------------------
+
+
+def _quality(con, period: Period, threshold: int) -> Section:
+    from pipelines.privacy import suppress_cells
+
+    section = Section("s6")
+    batches_sql = report_sql("quality_batches", {})
+    quarantine_sql = report_sql("quality_quarantine", {})
+    unknown_sql = report_sql("quality_unknown", {"start": period.start, "end": period.end})
+    batches = _frame(con, batches_sql).to_dicts()
+    reasons = _frame(con, quarantine_sql).to_dicts()
+    unknown = _frame(con, unknown_sql).to_dicts()
+    # one linked system: each batch's rows, batch totals, quarantined rows by reason
+    counts: dict = {}
+    relations: list = []
+    parts = ("rows_loaded", "rows_quarantined", "rows_skipped")
+    for b in batches:
+        for c in ("rows_read", *parts):
+            counts[("batch", b["batch_id"], c)] = int(b[c])
+        if b["rows_read"] == sum(b[c] for c in parts):
+            relations.append((("batch", b["batch_id"], "rows_read"),
+                              [("batch", b["batch_id"], c) for c in parts]))
+    for c in ("rows_read", *parts):
+        counts[("all", c)] = sum(int(b[c]) for b in batches)
+        relations.append((("all", c), [("batch", b["batch_id"], c) for b in batches]))
+    for r in reasons:
+        counts[("reason", r["column_name"], r["rule"])] = int(r["quarantined_rows"])
+    reason_keys = [("reason", r["column_name"], r["rule"]) for r in reasons]
+    if reason_keys and sum(counts[k] for k in reason_keys) == counts[("all", "rows_quarantined")]:
+        relations.append((("all", "rows_quarantined"), reason_keys))
+    for u in unknown:
+        counts[("unknown", u["column_name"])] = int(u["unknown"])
+    hidden = suppress_cells(counts, relations, threshold)
+    shown = lambda k: None if k in hidden else counts[k]  # noqa: E731
+    rows = [[b["batch_id"], b["ingested_on"], b["source"], b["status"]]
+            + [shown(("batch", b["batch_id"], c)) for c in ("rows_read", *parts)] for b in batches]
+    rows.append(["*", "", "", ""] + [shown(("all", c)) for c in ("rows_read", *parts)])
+    section.tables.append(Table("batches", "batches",
+                                ["batch_id", "ingested_on", "source", "status", "rows_read",
+                                 "rows_loaded", "rows_quarantined", "rows_skipped"],
+                                [TEXT, TEXT, TEXT, TEXT, COUNT, COUNT, COUNT, COUNT], rows))
+    if reasons:
+        section.tables.append(Table("quarantine", "quarantine_title",
+                                    ["column_name", "rule", "quarantined_rows"], [TEXT, TEXT, COUNT],
+                                    [[r["column_name"], r["rule"], shown(k)]
+                                     for r, k in zip(reasons, reason_keys, strict=True)]))
+    else:
+        section.paragraphs.append({lg: t(lg, "none_quarantined") for lg in LANGS})
+    unknown_rows = []
+    for u in unknown:
+        n = shown(("unknown", u["column_name"]))
+        unknown_rows.append([u["column_name"], n, None if n is None or not u["cases"]
+                             else n / u["cases"]])
+    section.tables.append(Table("unknown_values", "unknown_title",
+                                ["column_name", "unknown", "unknown_share"], [TEXT, COUNT, RATE],
+                                unknown_rows))
+    section.code += [("quality_batches", batches_sql), ("quality_quarantine", quarantine_sql),
+                     ("quality_unknown", unknown_sql)]
+    return section
+
+
+# --- section 7 ---------------------------------------------------------------------------
+
+
+def _method(period: Period, threshold: int, cells_sql: str) -> Section:
+    section = Section("s7")
+    section.paragraphs.append({lg: t(lg, "method_intro") for lg in LANGS})
+    section.paragraphs.append({lg: t(lg, "suppression_method", threshold=threshold) for lg in LANGS})
+    lines = {
+        "en": ["Headline, outcomes, trend, segments, plans: counts from the query below "
+               "(period_cells); approval rate = granted / (granted + rejected) with "
+               "wilson_low / wilson_high; for one month these equal the view "
+               "route_outcomes_monthly (requests, decided, approved + partial, rejected).",
+               "Significant changes: the query period_comparison (for a month, the view "
+               "period_change). Time to decision and waived amounts: period_route_stats (the "
+               "outcome_stats macro, as route_outcomes). Data quality: quality_batches, "
+               "quality_quarantine, quality_unknown. Realistic expectations: "
+               "pipelines.approval.guide; the model: models/<version>/metadata.json."],
+        "zh": ["概要、结果、趋势、分组、计划：计数来自下方查询（period_cells）；批准率 = 批准 /（批准 + "
+               "拒绝），区间用 wilson_low / wilson_high；单月时与视图 route_outcomes_monthly 一致。",
+               "显著变化：查询 period_comparison（单月即视图 period_change）。决定天数与减免金额："
+               "period_route_stats（与 route_outcomes 同用 outcome_stats 宏）。数据质量：quality_batches、"
+               "quality_quarantine、quality_unknown。合理预期：pipelines.approval.guide；模型："
+               "models/<version>/metadata.json。"],
+    }
+    for i in range(2):
+        section.paragraphs.append({lg: lines[lg][i] for lg in LANGS})
+    section.code.append(("period_cells", cells_sql))
+    return section
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def write_report(home: Home, period: Period, content: dict, langs: tuple[str, ...], threshold: int,
+                 now: datetime | None = None) -> Path:
+    """Write every file into a temporary folder, then rename it over reports/<period>/."""
+    sections = _moved_code(content["sections"])
+    home.reports.mkdir(parents=True, exist_ok=True)
+    target = home.reports / period.label
+    tmp = home.reports / f".tmp-{period.label}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "tables").mkdir(parents=True)
+    (tmp / "figures").mkdir()
+    when = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for section in sections:
+        for table in section.tables:
+            (tmp / "tables" / f"{table.name}.csv").write_bytes(write_csv(table))
+        for name, svg in section.figures:
+            for lg in langs:
+                (tmp / "figures" / f"{name}.{lg}.svg").write_text(svg[lg], "utf-8")
+    html_names = {langs[0]: "index.html", **({"zh": "index.zh.html"} if len(langs) == 2 else {})}
+    md_names = {langs[0]: "report.md", **({"zh": "report.zh.md"} if len(langs) == 2 else {})}
+    for lg in langs:
+        other = [x for x in langs if x != lg]
+        title = t(lg, "title", period=period.label)
+        generated = t(lg, "generated", when=when)
+        intro = [t(lg, "intro"), t(lg, "suppression_note", threshold=threshold, marker=t(lg, "marker"))]
+        (tmp / html_names[lg]).write_text(html_page(
+            lg, title, generated, intro, sections, html_names[other[0]] if other else None), "utf-8")
+        (tmp / md_names[lg]).write_text(markdown(
+            lg, title, generated, intro, sections, md_names[other[0]] if other else None), "utf-8")
+    old = home.reports / f".old-{period.label}-{os.getpid()}"
+    if target.exists():
+        os.rename(target, old)
+    os.rename(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _moved_code(sections: list[Section]) -> list[Section]:
+    """All SQL goes to the method section (the last one), each under its query name."""
+    method = sections[-1]
+    code = [c for s in sections for c in s.code]
+    for s in sections[:-1]:
+        s.code = []
+    method.code = [(f"sql/report/{name}.sql", sql) for name, sql in code]
+    return sections
+
+
+# --- for the flow ------------------------------------------------------------------------
+
+
+def headline_markdown(report_dir: Path, lang: str = "en") -> str:
+    """The headline table of a written report, as Markdown, with the report's path
+    (for the Prefect markdown artifact)."""
+    with open(report_dir / "tables" / "headline.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    keep = ["route", "requests", "decided", "granted", "approval_rate", "approval_rate_low",
+            "approval_rate_high"]
+    idx = [header.index(c) for c in keep]
+    lines = [f"Report: `{report_dir}`", "",
+             "| route | requests | decided | approved | approval rate (95% interval) |",
+             "|---|---|---|---|---|"]
+    for r in body:
+        v = [r[i] for i in idx]
+        rate = "suppressed" if v[4] == "suppressed" else (
+            f"{float(v[4]) * 100:.1f}% ({float(v[5]) * 100:.1f}–{float(v[6]) * 100:.1f}%)")
+        lines.append(f"| {value_label(lang, v[0])} | {v[1]} | {v[2]} | {v[3]} | {rate} |")
+    return "\n".join(lines) + "\n"

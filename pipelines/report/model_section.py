@@ -1,0 +1,193 @@
+"""Sections 4 (realistic expectations) and 5 (the model), from the promoted model.
+
+When no model is promoted, or the guide is missing, the section says so and why,
+instead of showing anything made up. Counts shown here are suppressed as every
+published count is (pipelines.privacy.suppress_cells).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.config import Home
+from pipelines.privacy import suppress_cells
+from pipelines.report.render import COUNT, LABEL, NUMBER, RATE, TEXT, Section, Table
+from pipelines.report.text import t, value_label
+
+LANGS = ("en", "zh")
+
+# Typical situations (contract column names; anything left out is unknown).
+PROFILES: dict[str, dict] = {
+    "prof_first_docs": {"route": "installment", "product": "credit_card", "channel": "app",
+                        "overdue_days": 45, "prior_overdues_12m": 0, "broke_prior_agreement": False,
+                        "hardship_reason": "income_drop", "doc_income_proof": True,
+                        "doc_bank_statement": True, "doc_hardship_evidence": True},
+    "prof_repeat_nodocs": {"route": "installment", "product": "credit_card", "channel": "app",
+                           "overdue_days": 120, "prior_overdues_12m": 4,
+                           "broke_prior_agreement": False, "hardship_reason": "income_drop",
+                           "doc_income_proof": False, "doc_bank_statement": False,
+                           "doc_hardship_evidence": False},
+    "prof_broke": {"route": "installment", "product": "credit_card", "channel": "app",
+                   "overdue_days": 60, "prior_overdues_12m": 2, "broke_prior_agreement": True,
+                   "hardship_reason": "income_drop", "doc_income_proof": True,
+                   "doc_bank_statement": False, "doc_hardship_evidence": False},
+}
+
+
+def _unavailable(key: str, why: dict) -> Section:
+    section = Section(key)
+    section.paragraphs.append({lg: t(lg, "unavailable", why=why[lg]) for lg in LANGS})
+    return section
+
+
+def _current_metadata(home: Home):
+    from pipelines.approval import registry
+
+    version = registry.current_version(home)
+    if version is None:
+        return None, None
+    return version, registry.load_metadata(home, version)
+
+
+def expectations_section(home: Home, threshold: int) -> Section:
+    try:
+        version, _meta = _current_metadata(home)
+    except (OSError, ValueError) as exc:
+        return _unavailable("s4", {lg: str(exc) for lg in LANGS})
+    if version is None:
+        return _unavailable("s4", {lg: t(lg, "no_model") for lg in LANGS})
+    try:
+        from pipelines.approval.guide import expectations
+    except ImportError as exc:
+        return _unavailable("s4", {lg: t(lg, "no_guide", err=type(exc).__name__) for lg in LANGS})
+    section = Section("s4")
+    section.paragraphs.append({lg: t(lg, "expect_intro") for lg in LANGS})
+    rows, words = [], {lg: [] for lg in LANGS}
+    for key, profile in PROFILES.items():
+        try:
+            answer = expectations(home, dict(profile))
+        except Exception as exc:  # the guide failing must not stop the report
+            return _unavailable("s4", {lg: t(lg, "no_guide", err=f"{type(exc).__name__}: {exc}")
+                                       for lg in LANGS})
+        for r in answer.get("routes", []):
+            n = r.get("similar_cases") or 0
+            rate = r.get("similar_approval_rate")
+            granted = round(rate * n) if rate is not None else None
+            # similar-case counts are published counts: small ones hidden, and the rate
+            # only where both approved and not approved among them are large enough
+            n_shown = n if n >= threshold else None
+            rate_shown = rate if (n_shown is not None and granted is not None
+                                  and granted >= threshold and n - granted >= threshold) else None
+            low, high = r["interval"]
+            rows.append([key, r["route"], r["probability"], low, high, n_shown, rate_shown])
+        for lg in LANGS:
+            words[lg].append(t(lg, key) + ": " + "; ".join(
+                t(lg, "plain", route=value_label(lg, r["route"]), p=round(r["probability"] * 100),
+                  lo=round(r["interval"][0] * 100), hi=round(r["interval"][1] * 100))
+                for r in answer.get("routes", [])) + ".")
+    for i in range(len(PROFILES)):
+        section.paragraphs.append({lg: words[lg][i] for lg in LANGS})
+    section.tables.append(Table("expectations", "s4",
+                                ["profile", "route", "probability", "probability_low",
+                                 "probability_high", "similar_cases", "similar_approval_rate"],
+                                [TEXT, LABEL, RATE, RATE, RATE, COUNT, RATE], rows))
+    return section
+
+
+def model_section(home: Home, threshold: int) -> Section:
+    from pipelines.report import charts
+
+    try:
+        version, meta = _current_metadata(home)
+    except (OSError, ValueError) as exc:
+        return _unavailable("s5", {lg: str(exc) for lg in LANGS})
+    if version is None:
+        return _unavailable("s5", {lg: t(lg, "no_model") for lg in LANGS})
+    try:
+        metrics = meta["metrics"]
+        chosen = metrics["candidates"][metrics["chosen"]]["metrics"]
+        overall = chosen["overall"]
+        trained, holdout = meta["trained_on"], meta["holdout"]
+    except (KeyError, TypeError) as exc:
+        return _unavailable("s5", {lg: f"metadata.json lacks {exc}" for lg in LANGS})
+    section = Section("s5")
+    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: {version}; {t(lg, 'model_chosen')}: "
+                               f"{metrics['chosen']}" for lg in LANGS})
+    section.paragraphs.append({lg: t(lg, "model_window", cases=f"{trained['cases']:,}",
+                                     start=trained["from"], end=trained["to"]) + "; "
+                               + t(lg, "model_holdout", cases=f"{holdout['cases']:,}",
+                                   start=holdout["from"], end=holdout["to"]) for lg in LANGS})
+    section.tables.append(Table("model_metrics", "s5", ["roc_auc", "brier_skill", "ece", "log_loss"],
+                                [NUMBER] * 4, [[_round(overall.get(k)) for k in
+                                                ("roc_auc", "brier_skill", "ece", "log_loss")]]))
+    # group results and calibration bins: cases split into approved / not approved;
+    # every split of the holdout adds up to it, so they are suppressed as one system
+    groups: dict[str, dict] = {}
+    for kind in ("by_route", "by_age_band", "by_region"):
+        for name, s in (chosen.get(kind) or {}).items():
+            if s.get("cases"):
+                groups[(kind, str(name))] = s
+    for i, b in enumerate(overall.get("calibration") or []):
+        if b.get("cases"):
+            groups[("calibration", f"{b['bin'][0]:.1f}-{b['bin'][1]:.1f}", i)] = {
+                "cases": b["cases"], "observed_rate": b["observed_rate"],
+                "mean_predicted": b["mean_predicted"]}
+    counts, relations = {}, []
+    total = int(holdout["cases"])
+    total_pos = round(sum(s["cases"] * (s.get("observed_rate") or 0) for k, s in groups.items()
+                          if k[0] == "by_route"))
+    counts[("all", "cases")], counts[("all", "pos")] = total, total_pos
+    counts[("all", "neg")] = total - total_pos
+    relations.append((("all", "cases"), [("all", "pos"), ("all", "neg")]))
+    kinds: dict[str, list] = {}
+    for key, s in groups.items():
+        n = int(s["cases"])
+        pos = round(n * (s.get("observed_rate") or 0))
+        counts[(key, "cases")], counts[(key, "pos")], counts[(key, "neg")] = n, pos, n - pos
+        relations.append(((key, "cases"), [(key, "pos"), (key, "neg")]))
+        kinds.setdefault(key[0], []).append(key)
+    for members in kinds.values():
+        for cls in ("cases", "pos", "neg"):
+            if sum(counts[(k, cls)] for k in members) == counts[("all", cls)]:
+                relations.append((("all", cls), [(k, cls) for k in members]))
+    hidden = suppress_cells(counts, relations, threshold)
+    rows = []
+    for key, s in groups.items():
+        rate_ok = (key, "pos") not in hidden and (key, "neg") not in hidden
+        rows.append([key[0].removeprefix("by_"), key[1],
+                     None if (key, "cases") in hidden else counts[(key, "cases")],
+                     _round(s.get("observed_rate")) if rate_ok else None,
+                     _round(s.get("mean_predicted")) if rate_ok else None,
+                     _round(s.get("roc_auc")) if rate_ok else None,
+                     _round(s.get("ece")) if rate_ok else None])
+    section.tables.append(Table("model_groups", "s5",
+                                ["group", "value", "cases", "observed_rate", "mean_predicted",
+                                 "roc_auc", "ece"], [TEXT, TEXT, COUNT, NUMBER, NUMBER, NUMBER, NUMBER],
+                                rows))
+    points = [(r[4], r[3]) for r in rows if r[0] == "calibration" and r[3] is not None]
+    section.figures.append(("calibration", {lg: charts.calibration(
+        t(lg, "calibration_title"), points, t(lg, "predicted"), t(lg, "observed")) for lg in LANGS}))
+    limits = _card_limits(home, version)
+    if limits:
+        section.paragraphs.append({lg: t(lg, "limits") for lg in LANGS})
+        for line in limits:
+            section.paragraphs.append({lg: line for lg in LANGS})
+    return section
+
+
+def _round(x):
+    return None if x is None else round(float(x), 4)
+
+
+def _card_limits(home: Home, version: str) -> list[str]:
+    """The bullet points of the card's '## Limits' section (plain text, no counts)."""
+    from pipelines.approval import registry
+
+    try:
+        card = (registry.version_dir(home, version) / registry.CARD_FILE).read_text("utf-8")
+    except OSError:
+        return []
+    match = re.search(r"^## Limits\s*$(.*?)(?=^## |\Z)", card, re.S | re.M)
+    if not match:
+        return []
+    return [line[2:].strip() for line in match.group(1).splitlines() if line.startswith("- ")]

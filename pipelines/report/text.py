@@ -1,0 +1,203 @@
+"""Every word of the report, in English and Chinese. label(lang, key) picks one."""
+
+from __future__ import annotations
+
+from pipelines import contract
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Relief requests: what happened, {period}", "减免申请结果报告：{period}"),
+    "generated": ("Generated {when} from data/relief.duckdb.", "生成时间 {when}，数据来自 data/relief.duckdb。"),
+    "other_lang": ("中文版", "English version"),
+    "intro": ("This report counts requests for relief (an installment plan, a deferral, an interest "
+              "or penalty waiver, interest suspension, a discounted settlement) made to lenders by "
+              "borrowers who had fallen behind, by the month they were made. \"Approved\" means "
+              "approved or partly approved; the approval rate is approved among decided requests "
+              "(approved, partly approved or rejected). Ranges in brackets are 95% intervals: the "
+              "true rate very likely lies within them.",
+              "本报告统计逾期借款人向贷款机构提出的减免申请（分期还款、延期还款、部分免息/减免罚息、"
+              "停息挂账、一次性结清减免），按申请月份计。“批准”指批准或部分批准；批准率 = 批准数 / "
+              "已决定数（批准、部分批准、拒绝）。括号内为 95% 区间：真实比率很可能落在其中。"),
+    "suppression_note": ("Counts below {threshold} are not shown (\"{marker}\"), nor are a few other "
+                         "counts chosen so that hidden ones cannot be worked out from totals; rates "
+                         "that would reveal a hidden count are hidden too.",
+                         "少于 {threshold} 的计数不予显示（“{marker}”），另有少量计数一并隐去，"
+                         "使隐去的数字无法由合计推算；会暴露隐去计数的比率同样隐去。"),
+    "marker": ("suppressed", "已隐去"),
+    "s1": ("1. Headline", "1. 概要"),
+    "s2": ("2. Trends and outcomes", "2. 趋势与结果"),
+    "s3": ("3. Who gets relief", "3. 哪些人获得减免"),
+    "s4": ("4. Realistic expectations", "4. 合理预期"),
+    "s5": ("5. The model", "5. 模型"),
+    "s6": ("6. Data quality", "6. 数据质量"),
+    "s7": ("7. Method and definitions", "7. 方法与定义"),
+    "period_current": ("this period", "本期"),
+    "period_previous": ("previous period", "上期"),
+    "period_year_earlier": ("a year earlier", "去年同期"),
+    "all_routes": ("all routes", "全部方式"),
+    "route": ("route", "减免方式"),
+    "period": ("period", "期间"),
+    "month": ("month", "月份"),
+    "requests": ("requests", "申请数"),
+    "decided": ("decided", "已决定"),
+    "granted": ("approved", "批准"),
+    "rejected": ("rejected", "拒绝"),
+    "withdrawn": ("withdrawn", "撤回"),
+    "pending": ("pending", "审核中"),
+    "approval_rate": ("approval rate", "批准率"),
+    "previous_approval_rate": ("previous period", "上期批准率"),
+    "year_earlier_approval_rate": ("a year earlier", "去年同期批准率"),
+    "median_days_to_decision": ("median days to decision", "决定天数中位数"),
+    "p90_days_to_decision": ("90% decided within (days)", "90% 在此天数内决定"),
+    "median_waived_amount": ("median waived (yuan)", "减免金额中位数（元）"),
+    "granted_route": ("route granted", "批准方式"),
+    "plans": ("plans", "计划数"),
+    "completed": ("completed", "已结清"),
+    "active": ("active", "履约中"),
+    "broken": ("broken", "已违约"),
+    "status_unknown": ("status unknown", "状态未知"),
+    "broken_share": ("broken share", "违约比例"),
+    "segment": ("segment", "分组"),
+    "value": ("value", "取值"),
+    "headline_table": ("Requests and approval rate per route", "各减免方式的申请数与批准率"),
+    "outcomes_table": ("Outcomes per route in this, the previous and the year-earlier period",
+                       "本期、上期与去年同期各方式的结果"),
+    "sig_up": ("The approval rate of {route} rose from {old} to {new} against {when}; this change is "
+               "larger than chance would explain.",
+               "{route}的批准率较{when}由 {old} 升至 {new}，变化超出随机波动。"),
+    "sig_down": ("The approval rate of {route} fell from {old} to {new} against {when}; this change "
+                 "is larger than chance would explain.",
+                 "{route}的批准率较{when}由 {old} 降至 {new}，变化超出随机波动。"),
+    "no_sig": ("No route's approval rate changed by more than chance would explain, against the "
+               "previous period or a year earlier.",
+               "与上期及去年同期相比，各方式的批准率变化均未超出随机波动。"),
+    "trend_title": ("Approval rate per route, last 12 months (band: 95% interval)",
+                    "近 12 个月各方式批准率（阴影：95% 区间）"),
+    "trend_gap": ("Gaps: months whose figures are suppressed.", "断点：该月数据已隐去。"),
+    "ttd_title": ("Time to decision per route (bar: median; mark: 90% decided within)",
+                  "各方式决定所需天数（条：中位数；竖线：90% 在此天数内）"),
+    "days": ("days", "天"),
+    "waived_title": ("Median interest and penalties waived, per route (approved requests with a "
+                     "waived amount)", "各方式减免金额中位数（有减免金额的批准申请）"),
+    "yuan": ("yuan", "元"),
+    "plans_title": ("What became of granted plans (by route granted), this period and a year earlier",
+                    "已批准计划的履约情况（按批准方式），本期与去年同期"),
+    "plans_note": ("Plans granted a year earlier have had a year to complete or break; recent "
+                   "plans are mostly still active.", "去年同期的计划已运行约一年；近期计划大多仍在履约中。"),
+    "segments_intro": ("Approval rate (all routes together) by the situation of the person asking, "
+                       "this period. These are descriptive: groups also differ in the routes they "
+                       "ask for and in other ways.",
+                       "本期按申请人情况分组的批准率（全部方式合计）。仅为描述：各组所申请的方式及其他方面也不同。"),
+    "agents": ("Do paid agents help? Requests through a third-party agent: {agent}; all requests: "
+               "{overall}.", "付费代理有用吗？经第三方代理的申请批准率：{agent}；全部申请：{overall}。"),
+    "seg_documents_submitted": ("Documents submitted (of income proof, bank statements, hardship "
+                                "evidence)", "提交材料数（收入证明、银行流水、困难证明）"),
+    "seg_broke_prior_agreement": ("Broke an earlier agreement", "曾违反还款协议"),
+    "seg_overdue_bucket": ("Days overdue when asking", "申请时逾期天数"),
+    "seg_prior_overdues_bucket": ("Overdue episodes in the 12 months before", "近 12 月逾期次数"),
+    "seg_channel": ("Channel", "申请渠道"),
+    "seg_product": ("Product", "产品"),
+    "seg_region": ("Region", "地区"),
+    "unavailable": ("This section is unavailable: {why}", "本节暂缺：{why}"),
+    "no_model": ("no approval model has been promoted in this home (run `relief train`).",
+                 "尚无已启用的审批模型（请运行 relief train）。"),
+    "no_guide": ("the guide (pipelines.approval.guide.expectations) is not available: {err}",
+                 "预期指南（pipelines.approval.guide.expectations）不可用：{err}"),
+    "expect_intro": ("For a few typical situations, the model's estimate of the chance that a "
+                     "request by each route is approved or partly approved, with a 90% range of "
+                     "that estimate, and how many similar past requests were decided. Estimates "
+                     "describe past lender decisions, not a promise.",
+                     "以下为几种典型情况下，模型估计的各方式获批（含部分批准）概率、该估计的 90% 区间，"
+                     "以及已决定的相似历史申请数。估计反映过往贷款机构的决定，并非承诺。"),
+    "profile": ("situation", "情况"),
+    "probability": ("estimated chance", "估计概率"),
+    "similar_cases": ("similar decided requests", "相似已决定申请"),
+    "similar_approval_rate": ("approved among them", "其中获批比例"),
+    "plain": ("{route}: about {p} in 100 (between {lo} and {hi})", "{route}：约 {p}%（{lo}–{hi}%）"),
+    "prof_first_docs": ("First-time overdue, 45 days behind, with all documents",
+                        "首次逾期 45 天，材料齐全"),
+    "prof_repeat_nodocs": ("Repeat overdue (4+ times in a year), 120 days behind, no documents",
+                           "一年内多次逾期（4 次以上），逾期 120 天，未提交材料"),
+    "prof_broke": ("Broke an earlier agreement, 60 days behind, income proof only",
+                   "曾违反还款协议，逾期 60 天，仅有收入证明"),
+    "model_version": ("version", "版本"),
+    "model_window": ("trained on {cases} decided requests applied for from {start} to {end}",
+                     "训练数据：{start} 至 {end} 申请的 {cases} 件已决定申请"),
+    "model_holdout": ("tested on {cases} later requests ({start} to {end})",
+                      "测试数据：其后 {cases} 件申请（{start} 至 {end}）"),
+    "model_chosen": ("model", "模型"),
+    "roc_auc": ("ROC AUC", "ROC AUC"),
+    "brier_skill": ("Brier skill", "Brier 技能分"),
+    "ece": ("calibration error (ECE)", "校准误差（ECE）"),
+    "log_loss": ("log loss", "对数损失"),
+    "cases": ("cases", "件数"),
+    "observed_rate": ("observed", "实际"),
+    "mean_predicted": ("predicted", "预测"),
+    "group": ("group", "分组"),
+    "calibration_title": ("Calibration: predicted against observed approval (holdout)",
+                          "校准：预测与实际批准率（测试集）"),
+    "predicted": ("predicted", "预测"),
+    "observed": ("observed", "实际"),
+    "limits": ("Limits (from the model card)", "局限（摘自模型卡）"),
+    "batches": ("Batches loaded", "已载入批次"),
+    "batch_id": ("batch", "批次"),
+    "ingested_on": ("ingested", "载入日期"),
+    "source": ("source", "来源"),
+    "status": ("status", "状态"),
+    "rows_read": ("rows read", "读取行数"),
+    "rows_loaded": ("loaded", "载入"),
+    "rows_quarantined": ("quarantined", "隔离"),
+    "rows_skipped": ("skipped", "跳过"),
+    "quarantine_title": ("Rows quarantined, by column and rule (all batches)", "按列与规则统计的隔离行（全部批次）"),
+    "column_name": ("column", "列"),
+    "rule": ("rule", "规则"),
+    "quarantined_rows": ("rows", "行数"),
+    "none_quarantined": ("No row has been quarantined.", "没有被隔离的行。"),
+    "unknown_title": ("Unknown (empty) values per column, requests of this period",
+                      "本期申请中各列的未知（空）值"),
+    "unknown": ("unknown", "未知"),
+    "unknown_share": ("share unknown", "未知比例"),
+    "method_intro": ("Every figure can be reproduced with a read-only query on data/relief.duckdb "
+                     "(for example `relief sql \"...\"`). Counts of a quarter are the sums of its "
+                     "months. The views and macros named here live in that database.",
+                     "所有数字均可在 data/relief.duckdb 上以只读查询复现（例如 relief sql \"...\"）。"
+                     "季度计数为其各月之和。下文提及的视图与宏均在该数据库中。"),
+    "figure": ("figure", "图表"),
+    "query": ("query", "查询"),
+    "suppression_method": (
+        "Small-cell suppression: every count below {threshold} is hidden, including zeros. Counts "
+        "are linked (outcome classes add up to requests, routes and segment values add up to the "
+        "period total, plans add up to approved requests, months add up to their quarter), so "
+        "more counts are hidden until no hidden count can be worked out exactly from the shown "
+        "ones, even with the knowledge that counts are whole numbers of at least zero (checked by "
+        "linear programming). A month is protected on its own, so it is hidden the same way in "
+        "every report that shows it; a quarter is protected together with its three months. A "
+        "rate, interval, median or share is shown only when the counts it comes from are shown.",
+        "小单元格抑制：少于 {threshold} 的计数（含零）一律隐去。计数之间相互关联（各结果相加为申请数，"
+        "各方式和各分组相加为本期合计，各计划相加为批准数，各月相加为季度），因此再隐去部分计数，"
+        "直至任何隐去的计数都无法由已显示的数字精确推算（即使已知计数为非负整数，经线性规划检验）。"
+        "每个月单独保护，因此在所有报告中隐去方式相同；季度与其三个月一并保护。比率、区间、中位数"
+        "及比例仅在其所依据的计数显示时才显示。"),
+}
+
+
+def t(lang: str, key: str, **values) -> str:
+    en, zh = TEXT[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+_VALUE_ZH = {
+    **{k: contract.zh_label(contract.ROUTES, k) for k in contract.ROUTES},
+    **{k: contract.zh_label(contract.CHANNELS, k) for k in contract.CHANNELS},
+    **{k: contract.zh_label(contract.PRODUCTS, k) for k in contract.PRODUCTS},
+    "app": "手机应用", "true": "是", "false": "否", "unknown": "未知", "*": "全部方式",
+}
+_VALUE_EN = {"*": "all routes", "true": "yes", "false": "no",
+             **{k: k.replace("_", " ") for k in (*contract.ROUTES, *contract.CHANNELS,
+                                                   *contract.PRODUCTS)}}
+
+
+def value_label(lang: str, value: str) -> str:
+    """A display label for a route, channel, product or flag value (other values as they are)."""
+    table = _VALUE_ZH if lang == "zh" else _VALUE_EN
+    return table.get(value, value)

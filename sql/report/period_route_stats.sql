@@ -1,0 +1,31 @@
+-- Time to decision and relief granted per route for cases applied for in
+-- [$start, $end): the same definitions as route_outcomes (outcome_stats macro),
+-- so for one month these equal route_outcomes_monthly.
+with
+
+period_cases as (
+    select route, outcome, applied_on, decided_on, waived_amount, plan_status
+    from cases
+    where applied_on >= $start and applied_on < $end
+),
+
+grouped as (
+    select
+        route,
+        outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as stats
+    from period_cases
+    group by route
+),
+
+final as (
+    select
+        grouped.route,
+        grouped.stats.median_days_to_decision,
+        grouped.stats.p90_days_to_decision,
+        grouped.stats.median_waived_amount
+    from grouped
+    left join routes on routes.route = grouped.route
+    order by routes.position nulls last, grouped.route
+)
+
+select * from final
