@@ -179,14 +179,29 @@ def cmd_guide(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_report(args: argparse.Namespace, home: Home) -> int:
-    raise CommandError("relief report is not available yet")
+    from pipelines.report.build import ReportError, build_report
+
+    try:
+        path = build_report(home, args.period, args.lang)
+    except ReportError as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        _print_json({"report": str(path)})
+    else:
+        print(path)
+    return 0
 
 
 # --- serve -----------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace, home: Home) -> int:
-    raise CommandError("relief serve is not available yet")
+    from pipelines import flows
+
+    print(f"relief serve: running the schedules for {home.root} (time zone "
+          f"{flows.timezone()}) until stopped; see docs/operations.md", file=sys.stderr)
+    flows.serve_all(home)
+    return 0
 
 
 # --- parser ----------------------------------------------------------------------
