@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import validate, warehouse
+from pipelines import faults, validate, warehouse
 from pipelines.config import SQL_DIR, Home
 from pipelines.privacy import mask
 from pipelines.sources import Refused, plan_for
@@ -88,6 +88,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto"
         return IngestResult(name, "unchanged")
     try:
         raw = read_into(con, path)
+        faults.point("read")
         plan = plan_for(raw.headers, source)
         counts = validate.validate(con, plan, raw.line_sql, raw.headers)
     except Refused as exc:
@@ -112,6 +113,7 @@ def _load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> 
              result.rows_quarantined, result.rows_skipped, None, _now()],
         )
         con.execute(LOAD_SQL.read_text("utf-8"))
+        faults.point("load")
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import faults
 from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home
 
 WRITER_WAIT_SECONDS = float(os.environ.get("RELIEF_WRITER_WAIT", "30"))
@@ -205,6 +206,7 @@ def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
     finally:
         con.execute("detach relief_publish")
     _fsync(tmp)
+    faults.point("publish")
     os.replace(tmp, target)
     _fsync(target.parent)
     return target
