@@ -165,14 +165,56 @@ def cmd_sql(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_train(args: argparse.Namespace, home: Home) -> int:
-    raise CommandError("relief train is not available yet")
+    from pipelines import warehouse
+    from pipelines.approval import train
+
+    try:
+        result = train.train_and_maybe_promote(home, force=args.force)
+    except (train.TrainingError, warehouse.NoAnalystsDatabase) as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"model {result['version']} ({result['chosen']}), trained on "
+          f"{result['trained_on']['cases']} cases {result['trained_on']['from']} to "
+          f"{result['trained_on']['to']} in {result['seconds']} s")
+    for name, c in result["metrics"]["candidates"].items():
+        o = c["metrics"]["overall"]
+        auc = "n/a" if o["roc_auc"] is None else f"{o['roc_auc']:.3f}"
+        print(f"  {name:<20} holdout log loss {o['log_loss']:.4f}  ROC AUC {auc}  "
+              f"Brier {o['brier']:.4f}  ECE {o['ece']:.4f}  ({c['calibration']})")
+    print(("promoted: " if result["promoted"] else "") + result["reason"])
+    return 0
 
 
 # --- guide -----------------------------------------------------------------------
 
 
 def cmd_guide(args: argparse.Namespace, home: Home) -> int:
-    raise CommandError("relief guide is not available yet")
+    from pipelines.approval import features, guide, registry
+
+    profile = {name: getattr(args, name, None) for name in features.FEATURES}
+    try:
+        answer = guide.expectations(home, profile)
+    except (registry.NoModel, guide.ProfileError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        _print_json(answer)
+        return 0
+    print(f"model {answer['model_version']}, trained on {answer['trained_on']['cases']} cases "
+          f"({answer['trained_on']['from']} to {answer['trained_on']['to']})")
+    for r in answer["routes"]:
+        interval = "n/a" if r["interval"] is None else \
+            f"{r['interval'][0]:.0%} to {r['interval'][1]:.0%}"
+        rate = "n/a" if r["similar_approval_rate"] is None else f"{r['similar_approval_rate']:.0%}"
+        print(f"\n{r['route']}: {r['probability']:.0%} (90% interval {interval}); "
+              f"{r['similar_cases']} similar past cases, {rate} granted")
+        for f in r["factors"]:
+            print(f"  {'+' if f['effect'] == 'raises' else '-'} {f['detail']}")
+        for w in r["warnings"]:
+            print(f"  ! {w}")
+    print(f"\n{answer['summary']['en']}\n{answer['summary']['zh']}")
+    return 0
 
 
 # --- report ----------------------------------------------------------------------
