@@ -132,10 +132,9 @@ def _refuse(con, name: str, digest: str | None, source: str, message: str) -> In
 
 
 def _drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("drop view if exists batch_text")
+    validate.drop_batch_relations(con)
     for name in ("batch_raw", "batch_structural", "batch_rejects", "batch_reject_scans",
-                 "batch_line_shift", "batch_typed", "batch_valid", "batch_quarantine",
-                 "batch_duplicate_ids", "batch_personal_data", "batch_meta"):
+                 "batch_line_shift", "batch_meta"):
         con.execute(f"drop table if exists {name}")
 
 

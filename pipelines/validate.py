@@ -46,8 +46,11 @@ def typed_expr(col: contract.Column) -> str:
     """SQL turning the trimmed text of col (NULL when empty) into its typed value, or NULL."""
     t = _t(col.name)
     if col.kind == "date":
-        parts = ", ".join(f"try_strptime({t}, {_lit(fmt)})" for fmt in contract.DATE_FORMATS)
-        return f"cast(coalesce({parts}) as date)"
+        # try_cast is the fast path for ISO dates; strptime covers every accepted format.
+        parts = ", ".join(f"cast(try_strptime({t}, {_lit(fmt)}) as date)"
+                          for fmt in contract.DATE_FORMATS)
+        return (f"(case when regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"then try_cast({t} as date) else coalesce({parts}) end)")
     if col.kind == "enum":
         cases = " ".join(
             f"when {_lit(spelling)} then {_lit(value)}"
@@ -62,7 +65,8 @@ def typed_expr(col: contract.Column) -> str:
         return (f"(case when regexp_full_match({t}, '[+-]?[0-9]+(\\.[0-9]+)?') "
                 f"then try_cast({t} as {col.sql_type}) end)")
     if col.kind == "integer":
-        return f"(case when regexp_full_match({t}, '[+-]?[0-9]+') then try_cast({t} as bigint) end)"
+        # Values beyond INTEGER's range are rejected as "not a whole number" too.
+        return f"(case when regexp_full_match({t}, '[+-]?[0-9]+') then try_cast({t} as integer) end)"
     return t
 
 
@@ -82,7 +86,7 @@ def rules() -> list[Rule]:
             "enum": ("enumeration", "not one of: " + ", ".join(col.enum or ())),
             "boolean": ("boolean", "not a boolean (true/false, 1/0, yes/no, y/n, 是/否)"),
             "decimal": ("number_format", "not a decimal number"),
-            "integer": ("integer_format", "not a whole number"),
+            "integer": ("integer_format", "not a whole number (within ±2,147,483,647)"),
         }.get(col.kind)
         if parse_rule:
             out.append(Rule(col.name, parse_rule[0], f"{t} is not null and {typed} is null",
@@ -114,55 +118,91 @@ PERSONAL_DATA_KINDS = {
 
 def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, line_sql: str,
              headers: list[str]) -> Counts:
-    """Build batch_valid and batch_quarantine from batch_raw; return the counts."""
-    con.execute("drop view if exists batch_text")
-    for name in ("batch_typed", "batch_valid", "batch_quarantine", "batch_duplicate_ids",
-                 "batch_personal_data"):
-        con.execute(f"drop table if exists {name}")
+    """Build batch_valid and batch_quarantine from batch_raw; return the counts.
 
+    One pass types every value and checks every per-row rule; duplicates and
+    personal data, which need the whole batch or Python's exact checks, are
+    found next from that pass's output.
+    """
+    drop_batch_relations(con)
     skip = f"coalesce({plan.skip}, false)" if plan.skip else "false"
     text_cols = ", ".join(
         f"nullif(trim(cast({expr} as varchar)), '') as {_t(name)}"
         for name, expr in plan.columns.items()
     )
-    # Every raw column is scanned for personal data, mapped or not ("a value anywhere").
-    everything = "concat_ws(chr(31), " + ", ".join(f"c{i}" for i in range(len(headers))) + ")"
+    # Personal data is looked for in every column whose valid values could hold it:
+    # free text, decimals, and columns the source does not map ("a value anywhere").
+    # Enumerations, dates, booleans and integers that hold such a value fail their
+    # type check, so the row is quarantined (and the value masked) anyway.
+    mapped = {expr: name for name, expr in plan.columns.items()}
+    scanned = [
+        f"c{i}" for i in range(len(headers))
+        if f"c{i}" not in mapped or contract.BY_NAME[mapped[f"c{i}"]].kind in ("text", "decimal")
+    ]
+    pii_suspect = " or ".join(
+        f"coalesce(regexp_matches({col}, {_lit(privacy.PREFILTER_SQL)}), false)" for col in scanned
+    ) or "false"
     con.execute(
         f"""create temp view batch_text as
         select batch_raw.rowid as row_id, {text_cols},
-               regexp_matches({everything}, {_lit(privacy.PREFILTER_SQL)}) as pii_suspect
+               {pii_suspect} as pii_suspect
         from batch_raw where not ({skip})"""
     )
-    skipped = con.execute(f"select count(*) from batch_raw where {skip}").fetchall()[0][0]
-    con.execute(
-        "create temp table batch_duplicate_ids as select case_id from batch_text "
-        "where case_id is not null group by case_id having count(*) > 1"
-    )
-    _find_personal_data(con, headers)
-
     rule_list = rules()
     typed_cols = ", ".join(f"{typed_expr(c)} as {_t('typed_' + c.name)}" for c in contract.COLUMNS)
-    typed_names = ", ".join(_t("typed_" + c.name) for c in contract.COLUMNS)
-    bad = " or ".join(f"coalesce({r.condition}, false)" for r in rule_list)
+    final_cols = ", ".join(
+        f"cast({_t('typed_' + c.name)} as {c.sql_type}) as {c.name}" for c in contract.COLUMNS
+    )
+    row_rules = " or ".join(
+        f"coalesce({r.condition}, false)" for r in rule_list if r.rule not in BATCH_RULES
+    )
     con.execute(
         f"""create temp table batch_typed as
         with typed as (select *, {typed_cols} from batch_text)
-        select row_id, {typed_names},
-               ({bad}) or row_id in (select row_id from batch_personal_data) as is_bad
+        select row_id, pii_suspect, ({row_rules}) as breaks_rule, {final_cols}
         from typed"""
     )
-    select_valid = ", ".join(
-        f"cast({_t('typed_' + c.name)} as {c.sql_type}) as {c.name}" for c in contract.COLUMNS
+    con.execute(
+        "create temp table batch_duplicate_ids as select case_id from batch_typed "
+        "where case_id is not null group by case_id having count(*) > 1"
+    )
+    _find_personal_data(con, headers)
+    con.execute(
+        """create temp table batch_bad_rows as
+        select row_id from batch_typed where breaks_rule
+        union select row_id from batch_typed
+              where case_id in (select case_id from batch_duplicate_ids)
+        union select row_id from batch_personal_data"""
     )
     con.execute(
-        f"create temp table batch_valid as select {_lit(plan.source)} as source, {select_valid} "
-        "from batch_typed where not is_bad order by row_id"
+        f"create temp view batch_valid as select {_lit(plan.source)} as source, "
+        + ", ".join(c.name for c in contract.COLUMNS)
+        + " from batch_typed anti join batch_bad_rows using (row_id)"
     )
-    _build_quarantine(con, rule_list, line_sql)
+    _build_quarantine(con, plan, rule_list, line_sql)
 
-    loaded = con.execute("select count(*) from batch_valid").fetchall()[0][0]
+    total, skipped = con.execute(
+        f"select count(*), count(*) filter (where {skip}) from batch_raw").fetchall()[0]
+    bad = con.execute("select count(*) from batch_bad_rows").fetchall()[0][0]
     quarantined = con.execute("select count(*) from batch_quarantine").fetchall()[0][0]
+    loaded = total - skipped - bad
     return Counts(loaded + quarantined + skipped, loaded, quarantined, skipped)
+
+
+# Rules that need the whole batch; validate() checks them after the per-row pass.
+BATCH_RULES = ("duplicate_case_id",)
+
+BATCH_RELATIONS = ("batch_text", "batch_valid", "batch_typed", "batch_duplicate_ids",
+                   "batch_personal_data", "batch_bad_rows", "batch_quarantine")
+
+
+def drop_batch_relations(con: duckdb.DuckDBPyConnection) -> None:
+    for name in BATCH_RELATIONS:
+        kind = con.execute(
+            "select table_type from information_schema.tables where table_name = ? "
+            "and table_catalog = 'temp'", [name]).fetchall()
+        if kind:
+            con.execute(f"drop {'view' if kind[0][0] == 'VIEW' else 'table'} {name}")
 
 
 def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
@@ -171,7 +211,7 @@ def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str]) -> N
 
     columns = ", ".join(f"c{i}" for i in range(len(headers)))
     suspects = con.execute(
-        f"select t.row_id, {columns} from batch_text t join batch_raw on batch_raw.rowid = t.row_id "
+        f"select t.row_id, {columns} from batch_typed t join batch_raw on batch_raw.rowid = t.row_id "
         "where t.pii_suspect"
     ).fetchall()
     found: dict[str, list] = {"row_id": [], "column_name": [], "kind": [], "value": []}
@@ -190,24 +230,29 @@ def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str]) -> N
     con.unregister("batch_found_personal_data")
 
 
-def _build_quarantine(con: duckdb.DuckDBPyConnection, rule_list: list[Rule], line_sql: str) -> None:
+def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_list: list[Rule],
+                      line_sql: str) -> None:
     violations = ", ".join(
         f"case when coalesce({r.condition}, false) then struct_pack(column_name := {_lit(r.column)}, "
         f"rule := {_lit(r.rule)}, reason := {_lit(r.column + ': ' + r.reason)}, "
         f"value := {_t(r.column)}) end"
         for r in rule_list
     )
+    text_cols = ", ".join(
+        f"nullif(trim(cast({expr} as varchar)), '') as {_t(name)}"
+        for name, expr in plan.columns.items()
+    )
     typed_cols = ", ".join(f"{typed_expr(c)} as {_t('typed_' + c.name)}" for c in contract.COLUMNS)
     row_json = "to_json(struct_pack(" + ", ".join(f"{c.name} := {_t(c.name)}" for c in contract.COLUMNS) + "))"
     kind_words = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in PERSONAL_DATA_KINDS.items())
     con.execute(
         f"""create temp table batch_quarantine as
-        with bad as (
-            select t.*, {typed_cols}, {line_sql} as line
-            from batch_text t
-            join batch_typed b on b.row_id = t.row_id and b.is_bad
-            join batch_raw on batch_raw.rowid = t.row_id
+        with bad_text as (
+            -- Text again only for the rejected rows: the valid ones never need it.
+            select batch_raw.rowid as row_id, {line_sql} as line, {text_cols}
+            from batch_raw semi join batch_bad_rows on batch_raw.rowid = batch_bad_rows.row_id
         ),
+        bad as (select *, {typed_cols} from bad_text),
         listed as (
             select row_id, line, case_id, cast({row_json} as varchar) as row_content,
                    list_filter([{violations}], lambda v: v is not null) as found

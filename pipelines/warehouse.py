@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -192,19 +193,17 @@ def connect_analysts(home: Home) -> duckdb.DuckDBPyConnection:
 def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
     """Replace data/relief.duckdb atomically with a copy of the working database.
 
-    The copy is written to a new file, synced, then renamed over the old one.
+    The caller holds the writer lock, so nothing writes while the checkpointed
+    file is copied; the copy is synced, then renamed over the old one. A byte
+    copy is several times faster than COPY FROM DATABASE, and the working
+    database holds nothing analysts may not see (quarantine values are masked).
     """
     target = home.analysts_db
     tmp = target.with_name(target.name + ".publishing")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
-    catalog = con.execute("select current_database()").fetchall()[0][0]
     con.execute("checkpoint")
-    con.execute(f"attach '{tmp}' as relief_publish")
-    try:
-        con.execute(f"copy from database {catalog} to relief_publish")
-    finally:
-        con.execute("detach relief_publish")
+    shutil.copyfile(home.warehouse, tmp)
     _fsync(tmp)
     faults.point("publish")
     os.replace(tmp, target)

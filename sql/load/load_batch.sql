@@ -6,11 +6,11 @@ select batch_id, file, content_hash, source, 'loaded', rows_read, rows_loaded,
        rows_quarantined, rows_skipped, false, message, ingested_at
 from batch_meta;
 
-insert into case_history
-select m.batch_id, v.*
-from batch_valid v cross join batch_meta m;
+-- A later batch carrying a case_id again is an update: it becomes the current
+-- version, and the one it replaces moves to case_versions (case_history shows both).
+insert into case_versions
+select * from cases where case_id in (select case_id from batch_valid);
 
--- A later batch carrying a case_id again is an update: it becomes the current version.
 delete from cases where case_id in (select case_id from batch_valid);
 
 insert into cases

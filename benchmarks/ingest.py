@@ -1,0 +1,80 @@
+"""Ingest speed and memory against DuckDB's own load of the same file, in one run.
+
+    .venv/bin/python benchmarks/ingest.py [--rows 1000000 5000000] [--keep DIR]
+
+For each size and format (CSV, Parquet) it times, each in a fresh process:
+- baseline: `create table t as select * from read_csv(FILE)` (or read_parquet)
+  into a new DuckDB file;
+- relief: `relief ingest FILE` into a new home (read, validate, privacy guard,
+  load, publish the analysts' copy).
+It prints seconds, the ratio relief/baseline (target <= 1.5) and peak resident
+memory of each process (target < 1.5 GB at 5M rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, resource, sys, time
+kind, path, target = sys.argv[1], sys.argv[2], sys.argv[3]
+start = time.perf_counter()
+if kind == "baseline":
+    import duckdb
+    con = duckdb.connect(target)
+    reader = "read_parquet" if path.endswith(".parquet") else "read_csv"
+    con.execute(f"create table t as select * from {reader}('{path}')")
+    con.close()
+else:
+    from pipelines.cli import main
+    code = main(["ingest", path, "--home", target])
+    assert code == 0, code
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(kind: str, path: Path, workdir: Path) -> dict:
+    target = workdir / f"{kind}-{path.stem}-{path.suffix[1:]}-{time.monotonic_ns()}"
+    if kind == "baseline":
+        target = target.with_suffix(".duckdb")
+    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path), str(target)],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--keep", type=Path, default=None, help="reuse/keep generated files here")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from pipelines.synth import write_cases
+
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="relief-bench-ingest-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"{'rows':>10} {'format':>8} {'duckdb s':>9} {'relief s':>9} {'ratio':>6} "
+          f"{'duckdb MB':>10} {'relief MB':>10}")
+    for rows in args.rows:
+        for fmt in ("csv", "parquet"):
+            path = workdir / f"cases-{rows}.{fmt}"
+            if not path.exists():
+                write_cases(path, cases=rows, seed=1)
+            base = measure("baseline", path, workdir)
+            relief = measure("relief", path, workdir)
+            print(f"{rows:>10} {fmt:>8} {base['seconds']:>9.2f} {relief['seconds']:>9.2f} "
+                  f"{relief['seconds'] / base['seconds']:>6.2f} {base['peak_mb']:>10.0f} "
+                  f"{relief['peak_mb']:>10.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
