@@ -41,8 +41,8 @@ def rate_panels(title: str, panels: list[tuple[str, list[str], list[tuple | None
                         f'text-anchor="end" fill="#555">{int(frac * 100)}%</text>')
         step = w / max(len(points) - 1, 1)
         xs = [left + step * k for k in range(len(points))]
-        for k in (0, len(points) - 1):
-            body.append(f'<text x="{_n(xs[k])}" y="{top + h + 14}" text-anchor="middle" '
+        for k, anchor in ((0, "start"), (len(points) - 1, "end")):
+            body.append(f'<text x="{_n(xs[k])}" y="{top + h + 14}" text-anchor="{anchor}" '
                         f'fill="#555">{escape(labels[k])}</text>')
         color = PALETTE[i % len(PALETTE)]
         for run in _runs(points):

@@ -179,7 +179,9 @@ def html_page(lang: str, title: str, generated: str, intro: list[str], sections:
         for p in section.paragraphs:
             parts.append(f"<p>{e(p[lang])}</p>")
         for name, svg in section.figures:
-            parts.append(f'<figure id="fig-{e(name)}">{svg[lang]}</figure>')
+            caption = re.search(r"<title>(.*?)</title>", svg[lang])
+            parts.append(f'<figure id="fig-{e(name)}"><figcaption>{caption.group(1) if caption else ""}'
+                         f"</figcaption>{svg[lang]}</figure>")
         for table in section.tables:
             if not table.show:
                 continue

@@ -1,0 +1,73 @@
+"""The report page in a real browser: headless Chromium, networking disabled.
+
+Skipped only when Chromium is absent and CI is not set; under CI it must run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipelines.report.build import build_report
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists()
+                                        else None)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0",
+         # no network at all: every host resolves nowhere
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9"]
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true",
+                                reason="chromium is not installed (CI installs it)")
+
+
+def run_chromium(page: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp / f"profile-{len(list(tmp.iterdir()))}"
+    profile.mkdir()
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+
+
+def problems(stderr: str) -> list[str]:
+    """Console messages and failed loads reported by Chromium."""
+    return [line for line in stderr.splitlines()
+            if "CONSOLE" in line or "net::ERR" in line or "Refused to" in line]
+
+
+def test_the_check_notices_a_failed_request(tmp_path):
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><body><img src="missing.png">'
+                    '<script>console.error("boom")</script></body></html>', "utf-8")
+    result = run_chromium(page, tmp_path, "--dump-dom")
+    assert problems(result.stderr)
+
+
+def test_report_page_renders_cleanly_with_its_headline(report_home, tmp_path):
+    folder = build_report(report_home, "2026-06", "both")
+    with open(folder / "tables" / "headline.csv", encoding="utf-8-sig", newline="") as fh:
+        headline = list(csv.DictReader(fh))
+    for name in ("index.html", "index.zh.html"):
+        result = run_chromium(folder / name, tmp_path, "--dump-dom")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert problems(result.stderr) == [], name
+        dom = result.stdout
+        every = [r for r in headline if r["route"] == "*"][0]
+        assert f"{int(every['requests']):,}" in dom
+        assert f"{float(every['approval_rate']) * 100:.1f}%" in dom
+        for row in headline:
+            if row["decided"] != "suppressed":
+                assert f"{int(row['decided']):,}" in dom
+    for width, height, shot in ((420, 2400, "phone.png"), (1280, 4000, "desktop.png")):
+        result = run_chromium(folder / "index.html", tmp_path, f"--screenshot={tmp_path / shot}",
+                              f"--window-size={width},{height}")
+        assert (tmp_path / shot).stat().st_size > 10_000
+    keep = os.environ.get("RELIEF_REPORT_SCREENSHOTS")
+    if keep:  # for looking at them: RELIEF_REPORT_SCREENSHOTS=/some/dir
+        for shot in ("phone.png", "desktop.png"):
+            shutil.copy(tmp_path / shot, Path(keep) / shot)
