@@ -386,7 +386,8 @@ def _quality(con, period: Period, threshold: int) -> Section:
                               [("batch", b["batch_id"], c) for c in parts]))
     for c in ("rows_read", *parts):
         counts[("all", c)] = sum(int(b[c]) for b in batches)
-        relations.append((("all", c), [("batch", b["batch_id"], c) for b in batches]))
+        if batches:
+            relations.append((("all", c), [("batch", b["batch_id"], c) for b in batches]))
     for r in reasons:
         counts[("reason", r["column_name"], r["rule"])] = int(r["quarantined_rows"])
     reason_keys = [("reason", r["column_name"], r["rule"]) for r in reasons]
