@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,7 +158,15 @@ def _read_holder(path: Path) -> str:
 def connect_working(home: Home) -> duckdb.DuckDBPyConnection:
     """The working database, migrated and with current mart views. Hold writer_lock first."""
     home.data.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(home.warehouse))
+    # Batches are staged as temp tables; when they spill, they spill outside the
+    # home (raw text may hold personal data until validation has masked it).
+    spill = Path(tempfile.gettempdir()) / f"relief-spill-{os.getuid()}"
+    spill.mkdir(mode=0o700, exist_ok=True)
+    con = duckdb.connect(str(home.warehouse), config={
+        "temp_directory": str(spill),
+        "memory_limit": os.environ.get("RELIEF_DUCKDB_MEMORY_LIMIT", "1GB"),
+        "preserve_insertion_order": True,  # batch_raw's rowid is the record's position
+    })
     try:
         migrate(con)
         create_mart_views(con)

@@ -83,3 +83,13 @@ def test_arbitrary_bytes_never_crash(tmp_path, data):
 
 def test_contract_required_columns_are_required():
     assert set(contract.REQUIRED) == {"case_id", "applied_on", "product", "route", "outcome"}
+
+
+def test_every_rule_is_documented():
+    from pathlib import Path
+
+    from pipelines.validate import rules
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "ingestion.md").read_text()
+    for r in rules():
+        assert f"| `{r.column}` | `{r.rule}` |" in doc, (r.column, r.rule)
