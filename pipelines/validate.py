@@ -166,7 +166,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, line_sql: str,
         "create temp table batch_duplicate_ids as select case_id from batch_typed "
         "where case_id is not null group by case_id having count(*) > 1"
     )
-    _find_personal_data(con, headers)
+    _find_personal_data(con, headers, set(plan.columns.values()))
     con.execute(
         """create temp table batch_bad_rows as
         select row_id from batch_typed where breaks_rule
@@ -205,8 +205,13 @@ def drop_batch_relations(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"drop {'view' if kind[0][0] == 'VIEW' else 'table'} {name}")
 
 
-def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
-    """Exact checks (check digits, Luhn) on the few rows the SQL prefilter flags."""
+def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str],
+                        mapped: set[str]) -> None:
+    """Exact checks (check digits, Luhn) on the few rows the SQL prefilter flags.
+
+    The offending value is kept (masked) only for contract columns: a column the
+    source does not map, such as a free-text narrative, is never stored at all.
+    """
     import pyarrow as pa
 
     columns = ", ".join(f"c{i}" for i in range(len(headers)))
@@ -216,11 +221,12 @@ def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str]) -> N
     ).fetchall()
     found: dict[str, list] = {"row_id": [], "column_name": [], "kind": [], "value": []}
     for row_id, *values in suspects:  # only the rows the prefilter flagged
-        for header, value in zip(headers, values, strict=True):
+        for index, (header, value) in enumerate(zip(headers, values, strict=True)):
             kind = privacy.find_personal_data(value)
             if kind:
-                for key, item in zip(found, (row_id, privacy.mask(header), kind,
-                                             privacy.mask(value)), strict=True):
+                kept = privacy.mask(value) if f"c{index}" in mapped else None
+                for key, item in zip(found, (row_id, privacy.mask(header), kind, kept),
+                                     strict=True):
                     found[key].append(item)
                 break
     con.register("batch_found_personal_data", pa.table(found, schema=pa.schema([
@@ -270,7 +276,8 @@ def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_lis
                    case when kind is not null
                         then pii_column || ': holds ' || (case kind {kind_words} end) || ' (masked)'
                         else array_to_string(list_transform(found, lambda v: v.reason), '; ') end as reason,
-                   coalesce(pii_value, {privacy.mask_sql('found[1].value')}) as value,
+                   case when kind is not null then pii_value
+                        else {privacy.mask_sql('found[1].value')} end as value,
                    {privacy.mask_sql('row_content')} as row_content
             from with_pii
             union all

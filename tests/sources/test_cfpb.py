@@ -178,8 +178,6 @@ def test_small_export_maps_skips_and_quarantines_record_by_record(tmp_path):
         assert secret not in stored
 
 
-@pytest.mark.xfail(strict=True, reason="validate._find_personal_data keeps the masked text of "
-                   "the raw column that held personal data, here a free-text narrative")
 def test_narrative_of_a_row_quarantined_for_personal_data_is_not_stored(tmp_path):
     path = _small_export(tmp_path / "export.csv")
     *_, stored = _ingest(Home.resolve(tmp_path / "home"), path)
