@@ -77,8 +77,7 @@ def load_prepared(con: duckdb.DuckDBPyConnection, prepared: dict) -> ingest.Inge
     if prepared["status"] == "unchanged" or seen:
         return ingest.IngestResult(name, "unchanged")
     staged = Path(prepared["dir"])
-    con.execute("drop table if exists batch_valid")
-    con.execute("drop table if exists batch_quarantine")
+    validate.drop_batch_relations(con)
     con.execute("create temp table batch_valid as select * from read_parquet(?)",
                 [str(staged / VALID_FILE)])
     con.execute("create temp table batch_quarantine as select * from read_parquet(?)",
