@@ -29,6 +29,9 @@ CARD_FILE = "card.md"
 # Every type a relief model file may contain. skops refuses to build anything else.
 TRUSTED_TYPES = [
     "builtins.dict",
+    # partial(check_array, ...): boosting's categorical preprocessing; skops still
+    # checks the wrapped function against this list.
+    "functools.partial",
     "builtins.list",
     "numpy.dtype",
     "numpy.float32",
@@ -55,9 +58,11 @@ TRUSTED_TYPES = [
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.preprocessing._polynomial.SplineTransformer",
+    "sklearn.utils.validation.check_array",
     "scipy._lib.array_api_compat.numpy._aliases.asarray",  # held by BSpline
     "scipy.interpolate._bsplines.BSpline",
     "scipy.interpolate._interpolate.interp1d",

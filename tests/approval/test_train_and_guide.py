@@ -1,0 +1,211 @@
+"""Training, the registry and the guide on small synthetic homes (one training per module)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from pipelines import cli, contract
+from pipelines.approval import guide, registry, train
+from pipelines.config import Home
+
+PROFILE = {"route": "installment", "product": "credit_card", "overdue_days": 45,
+           "prior_overdues_12m": 1, "doc_income_proof": True, "doc_bank_statement": False,
+           "doc_hardship_evidence": True, "requested_months": 12, "outstanding_amount": 30000.0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def few_refits():
+    """Four bootstrap refits instead of ten: the tests check the mechanics, not the width."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train, "BOOTSTRAP_REFITS", 4)
+        yield
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, home_builder, few_refits):
+    make_home, synthetic_frame = home_builder
+    home = make_home(tmp_path_factory.mktemp("small"), synthetic_frame(3_000, seed=7))
+    return home, train.train_and_maybe_promote(home)
+
+
+def test_training_reports_both_candidates_on_the_holdout(trained):
+    home, result = trained
+    assert result["promoted"] and result["reason"] == "no model was promoted before"
+    candidates = result["metrics"]["candidates"]
+    assert set(candidates) == {"logistic_regression", "gradient_boosting"}
+    chosen = min(candidates, key=lambda k: candidates[k]["metrics"]["overall"]["log_loss"])
+    assert result["chosen"] == chosen
+    for c in candidates.values():
+        m = c["metrics"]
+        assert m["overall"]["cases"] > 500
+        assert set(m["by_route"]) <= set(contract.ROUTES)
+        assert "unknown" in m["by_age_band"]
+        for key in ("roc_auc", "log_loss", "brier", "brier_skill", "ece", "calibration"):
+            assert key in m["overall"]
+        assert m["largest_calibration_gap"]["region"]["difference"] >= 0
+    meta = registry.load_metadata(home, result["version"])
+    assert meta["trained_on"]["to"] < meta["holdout"]["from"]
+    assert meta["rows"]["training_window"] + meta["rows"]["holdout"] == meta["rows"]["decided_cases"]
+
+
+def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
+    home, result = trained
+    folder = home.models / result["version"]
+    assert sorted(p.name for p in folder.iterdir()) == ["card.md", "metadata.json", "model.skops"]
+    assert registry.current_version(home) == result["version"]
+    assert not [p for p in home.models.iterdir() if p.name.startswith(".")]
+    assert registry.untrusted_in(folder / "model.skops") == []
+    card = (folder / "card.md").read_text("utf-8")
+    for heading in ("## Intended use", "Not for", "## Data", "## Metrics",
+                    "## Limits", "## Group results", "Largest calibration gap"):
+        assert heading in card
+    meta = json.loads((folder / "metadata.json").read_text("utf-8"))
+    assert len(meta["training_data_fingerprint"]) == 64
+    assert meta["library_versions"]["scikit-learn"]
+
+
+def test_a_model_file_with_an_untrusted_type_is_refused(tmp_path):
+    sio = registry._skops_io()
+    home = Home.resolve(tmp_path)
+    (home.models / "v1").mkdir(parents=True)
+    from sklearn.dummy import DummyClassifier
+
+    stranger = DummyClassifier().fit(np.zeros((4, 1)), [0, 1, 0, 1])
+    sio.dump({"model": stranger, "bootstrap": []}, home.models / "v1" / "model.skops")
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        registry.load_bundle(home, "v1")
+
+
+def test_retraining_on_the_same_data_is_no_worse_and_promotes(trained):
+    home, first = trained
+    again = train.train_and_maybe_promote(home)
+    assert again["current_before"] == registry.current_version(home) or again["promoted"]
+    assert again["current_log_loss_on_this_holdout"] == pytest.approx(
+        first["metrics"]["holdout_log_loss"])
+    assert again["promoted"]
+    assert registry.current_version(home) == again["version"]
+
+
+def test_a_worse_model_is_kept_out_unless_forced(trained, monkeypatch):
+    home, _ = trained
+    before = registry.current_version(home)
+    weak = train.make_boosting(10).set_params(max_iter=1, max_leaf_nodes=2, early_stopping=False)
+    monkeypatch.setattr(train, "CANDIDATES", ("gradient_boosting",))
+    monkeypatch.setattr(train, "make_boosting", lambda n: weak)
+    kept_out = train.train_and_maybe_promote(home)
+    assert not kept_out["promoted"] and "worse" in kept_out["reason"]
+    assert registry.current_version(home) == before
+    assert (home.models / kept_out["version"] / "model.skops").exists()  # saved, not promoted
+    forced = train.train_and_maybe_promote(home, force=True)
+    assert forced["promoted"] and forced["reason"].startswith("forced")
+    assert registry.current_version(home) == forced["version"]
+    registry.promote(home, before)
+
+
+def test_guide_answers_every_route_in_the_cli_shape(trained):
+    home, _ = trained
+    answer = guide.expectations(home, PROFILE)
+    assert set(answer) == {"model_version", "trained_on", "routes", "summary"}
+    assert set(answer["trained_on"]) == {"cases", "from", "to"}
+    assert [r["route"] for r in answer["routes"]][0] == "installment"
+    assert sorted(r["route"] for r in answer["routes"]) == sorted(contract.ROUTES)
+    for r in answer["routes"]:
+        assert set(r) == {"route", "probability", "interval", "similar_cases",
+                          "similar_approval_rate", "factors", "warnings"}
+        low, high = r["interval"]
+        assert 0 <= low <= r["probability"] <= high <= 1
+        for f in r["factors"]:
+            assert f["effect"] in ("raises", "lowers") and f["feature"] in train.F.FEATURES
+    assert answer["summary"]["en"].count(". ") + answer["summary"]["en"].endswith(".") == 2
+    assert answer["summary"]["zh"].count("。") == 2
+
+
+def test_similar_cases_match_a_direct_count(trained):
+    home, _ = trained
+    answer = guide.expectations(home, PROFILE)
+    con = duckdb.connect(str(home.analysts_db), read_only=True)
+    counts = dict(con.execute(
+        "select route, count(*) from cases where outcome in ('approved','partial','rejected') and "
+        "overdue_bucket = '31-90' and prior_overdues_bucket = '1' and documents_submitted = '2' "
+        "group by route").fetchall())
+    rates = dict(con.execute(
+        "select route, avg((outcome in ('approved','partial'))::int) from cases where outcome in "
+        "('approved','partial','rejected') and overdue_bucket = '31-90' and "
+        "prior_overdues_bucket = '1' and documents_submitted = '2' group by route").fetchall())
+    con.close()
+    for r in answer["routes"]:
+        assert r["similar_cases"] == counts.get(r["route"], 0)
+        if r["similar_cases"]:
+            assert r["similar_approval_rate"] == pytest.approx(rates[r["route"]], abs=1e-4)
+        else:
+            assert r["similar_approval_rate"] is None
+
+
+def test_inputs_outside_what_the_model_saw_are_warned_about(trained):
+    home, _ = trained
+    answer = guide.expectations(home, {**PROFILE, "overdue_days": 90_000})
+    assert any("overdue_days" in w and "outside" in w for w in answer["routes"][0]["warnings"])
+    with pytest.raises(guide.ProfileError, match="route"):
+        guide.expectations(home, {**PROFILE, "route": "miracle"})
+    with pytest.raises(guide.ProfileError, match="overdue_days"):
+        guide.expectations(home, {**PROFILE, "overdue_days": -1})
+
+
+def test_cli_guide_json_and_no_model(trained, tmp_path, capsys):
+    home, _ = trained
+    code = cli.main(["guide", "--home", str(home.root), "--route", "settlement", "--product",
+                     "cash_loan", "--overdue-days", "200", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["routes"][0]["route"] == "settlement"
+    code = cli.main(["guide", "--home", str(tmp_path), "--route", "settlement", "--product",
+                     "cash_loan"])
+    assert code == 1
+    assert "relief train" in capsys.readouterr().err
+
+
+def test_sparse_data_trains_and_the_card_says_it_is_weak(tmp_path, home_builder):
+    """A few hundred cases, many unknowns, one route whose cases were all granted."""
+    make_home, synthetic_frame = home_builder
+    frame = synthetic_frame(450, seed=9)
+    rng = np.random.default_rng(0)
+    blank = {c: pl.Series(rng.random(frame.height) < 0.5) for c in
+             ("channel", "overdue_days", "good_history_months", "hardship_reason",
+              "doc_bank_statement", "requested_months")}
+    frame = frame.with_columns(
+        [pl.when(blank[c]).then(None).otherwise(pl.col(c)).alias(c) for c in blank]
+        + [pl.when(pl.col("route") == "other").then(pl.lit("approved"))
+           .otherwise(pl.col("outcome")).alias("outcome")])
+    home = make_home(tmp_path, frame)
+    result = train.train_and_maybe_promote(home)
+    card = (home.models / result["version"] / "card.md").read_text("utf-8")
+    assert "Weak" in card.split("## Strength")[1].split("##")[0]
+    assert result["promoted"]
+    answer = guide.expectations(home, {"route": "other", "product": "cash_loan"})
+    assert all(0 <= r["probability"] <= 1 for r in answer["routes"])
+
+
+def test_one_outcome_everywhere_cannot_train(tmp_path, home_builder):
+    make_home, synthetic_frame = home_builder
+    frame = synthetic_frame(300, seed=4).with_columns(outcome=pl.lit("rejected"))
+    home = make_home(tmp_path, frame)
+    with pytest.raises(train.TrainingError, match="same outcome"):
+        train.train_and_maybe_promote(home)
+    assert registry.current_version(home) is None
+    assert cli.main(["train", "--home", str(home.root)]) == 1
+
+
+def test_current_pointer_is_replaced_by_rename(tmp_path, trained):
+    home, result = trained
+    other = Home.resolve(tmp_path)
+    other.models.mkdir(parents=True)
+    os.symlink(home.models / result["version"], other.models / "v-linked")
+    registry.promote(other, "v-linked")
+    assert other.current_model.read_text() == "v-linked\n"
+    assert [p.name for p in other.models.iterdir() if p.name.startswith(".")] == []
