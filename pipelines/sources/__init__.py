@@ -22,6 +22,19 @@ class SourcePlan:
     skip: str | None = None
 
 
+def refuse_identifier_columns(headers: list[str]) -> None:
+    """Every source refuses a file that carries a direct-identifier column."""
+    from pipelines.contract import is_identifier_header
+    from pipelines.privacy import mask
+
+    for header in headers:
+        if is_identifier_header(header):
+            raise Refused(
+                f"has a column of direct personal identifiers ({mask(header)!r}); "
+                "remove it and export again"
+            )
+
+
 def plan_for(headers: list[str], source: str = "auto") -> SourcePlan:
     """The plan of the forced source, or of the first source whose header matches."""
     from pipelines.sources import canonical, cfpb
@@ -36,4 +49,4 @@ def plan_for(headers: list[str], source: str = "auto") -> SourcePlan:
     return canonical.plan(headers)
 
 
-__all__ = ["Refused", "SourcePlan", "plan_for"]
+__all__ = ["Refused", "SourcePlan", "plan_for", "refuse_identifier_columns"]

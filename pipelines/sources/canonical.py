@@ -4,8 +4,7 @@ Chinese aliases, any order, case and spaces ignored)."""
 from __future__ import annotations
 
 from pipelines import contract
-from pipelines.privacy import mask
-from pipelines.sources import SourcePlan
+from pipelines.sources import SourcePlan, refuse_identifier_columns
 from pipelines.sources.files import Refused
 
 SOURCE = "canonical"
@@ -20,12 +19,7 @@ def matches(headers: list[str]) -> bool:
 
 
 def plan(headers: list[str]) -> SourcePlan:
-    for header in headers:
-        if contract.is_identifier_header(header):
-            raise Refused(
-                f"has a column of direct personal identifiers ({mask(header)!r}); "
-                "remove it and export again"
-            )
+    refuse_identifier_columns(headers)
     aliases = contract.header_aliases()
     mapped: dict[str, str] = {}
     for i, header in enumerate(headers):

@@ -10,8 +10,7 @@ names are never mapped, so never stored. docs/sources/cfpb.md explains it all.
 from __future__ import annotations
 
 from pipelines import contract
-from pipelines.privacy import mask
-from pipelines.sources import SourcePlan
+from pipelines.sources import SourcePlan, refuse_identifier_columns
 from pipelines.sources import cfpb_mapping as mapping
 from pipelines.sources.files import Refused
 
@@ -97,12 +96,7 @@ def product_sql(product: str, sub_product: str | None) -> str:
 
 
 def plan(headers: list[str]) -> SourcePlan:
-    for header in headers:
-        if contract.is_identifier_header(header):
-            raise Refused(
-                f"has a column of direct personal identifiers ({mask(header)!r}); "
-                "remove it and export again"
-            )
+    refuse_identifier_columns(headers)
     found = field_columns(headers)
     missing = [f for f in mapping.REQUIRED_FIELDS if f not in found]
     if missing:
