@@ -48,7 +48,9 @@ def measure(kind: str, path: Path, workdir: Path) -> dict:
     if kind == "baseline":
         target = target.with_suffix(".duckdb")
     out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path), str(target)],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+                         capture_output=True, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} failed on {path}:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
