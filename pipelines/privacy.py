@@ -124,8 +124,23 @@ def suppress_cells(counts: dict, relations: list[tuple], threshold: int,
     fixed: cell key -> True (already suppressed elsewhere) / False (already published);
     such cells never change status here.
     Raises ValueError if the fixed cells leave no way to protect a suppressed cell.
+    The answer depends only on the arguments; it is remembered for the process, since
+    the same month is protected again by every report that shows it.
     """
     fixed = fixed or {}
+    key = (threshold, frozenset(counts.items()), frozenset(fixed.items()),
+           tuple((total, tuple(parts)) for total, parts in relations))
+    if key not in _SUPPRESSED_BEFORE:
+        if len(_SUPPRESSED_BEFORE) >= 512:
+            _SUPPRESSED_BEFORE.pop(next(iter(_SUPPRESSED_BEFORE)))
+        _SUPPRESSED_BEFORE[key] = frozenset(_suppress_cells(counts, relations, threshold, fixed))
+    return set(_SUPPRESSED_BEFORE[key])
+
+
+_SUPPRESSED_BEFORE: dict = {}
+
+
+def _suppress_cells(counts: dict, relations: list[tuple], threshold: int, fixed: dict) -> set:
     for total, parts in relations:
         if counts[total] != sum(counts[p] for p in parts):
             raise ValueError(f"relation does not hold: {total} != sum of {list(parts)}")
@@ -226,6 +241,21 @@ def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> 
             return (seen_high[j] >= true_values[j] + 1 - 1e-6
                     or seen_low[j] <= true_values[j] - 1 + 1e-6)
 
+        # then a few programs that push many cells at once (the sum of the cells not yet
+        # shown to move, up and then down): each optimum clears every cell it moves by 1
+        for _ in range(3):
+            open_cells = [j for j in range(len(unknowns)) if not spans(j)]
+            if not open_cells:
+                break
+            before = len(open_cells)
+            objective = np.zeros(len(unknowns))
+            objective[open_cells] = 1.0
+            solve(-objective)
+            objective[[j for j in open_cells if true_values[j] < 1]] = 0.0
+            if objective.any():
+                solve(objective)
+            if sum(not spans(j) for j in open_cells) == before:
+                break
         for cell, j in column.items():
             if unbounded[j] or spans(j):
                 continue
@@ -238,6 +268,9 @@ def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> 
             if high.status != 0:
                 raise ValueError(f"suppression system is infeasible at {cell}")
             if spans(j):
+                continue
+            if true_values[j] < 1:  # at most its true count 0, and never below 0: pinned
+                recovered.add(cell)
                 continue
             low = solve(objective)
             if low.status != 0:
