@@ -138,10 +138,10 @@ def test_a_second_writer_waits_then_exits_1_naming_the_holder(api_env, home, tmp
 def test_relief_run_killed_in_the_model_and_report_stages_then_finishes(api_env, home, tmp_path):
     from pipelines.approval import registry
 
-    run = ["pipelines.cli", "run", "--home", str(home.root), "--cases", "3000", "--seed", "11"]
+    run = ["pipelines.cli", "run", "--home", str(home.root), "--cases", "2000", "--seed", "11"]
     kill_at("model", run, api_env, tmp_path)
     assert registry.current_version(home) is None
-    assert query(home.analysts_db, "select count(*) from cases") == [(3000,)]
+    assert query(home.analysts_db, "select count(*) from cases") == [(2000,)]
 
     kill_at("report", run, api_env, tmp_path)
     version = registry.current_version(home)
@@ -160,4 +160,4 @@ def test_relief_run_killed_in_the_model_and_report_stages_then_finishes(api_env,
     assert query(home.warehouse, "select status from runs order by run_id") == [
         ("interrupted",), ("interrupted",), ("succeeded",), ("nothing_new",)]
     assert query(home.warehouse, "select count(*), count(distinct case_id) from case_history"
-                 ) == [(3000, 3000)]
+                 ) == [(2000, 2000)]
