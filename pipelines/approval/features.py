@@ -116,6 +116,33 @@ def encode_profile(profile: Mapping[str, Any]) -> np.ndarray:
     return encode({name: [profile.get(name)] for name in FEATURES})
 
 
+def uninformative(X: np.ndarray) -> dict[str, str]:
+    """Features that carry no information in these rows -> why: unknown in every row, or
+    one and the same value in every row (unknown counted as a value, so a column that is
+    known in some rows and unknown in others is kept). Models leave them out."""
+    out = {}
+    for j, name in enumerate(FEATURES):
+        col = X[:, j]
+        unknown = np.isnan(col)
+        if unknown.all():
+            out[name] = "unknown in every training case"
+        elif not unknown.any() and col.min() == col.max():
+            value = col[0]
+            if name in ENUM_FEATURES:
+                shown = categories(name)[int(value)]
+            elif name in BOOLEAN_FEATURES:
+                shown = "yes" if value else "no"
+            else:
+                shown = f"{value:g}"
+            out[name] = f"the same value ({shown}) in every training case"
+    return out
+
+
+def kept_index(dropped: Mapping[str, str] | None = None) -> tuple[int, ...]:
+    """Column indices (into FEATURES) of the features a model uses."""
+    return tuple(j for j, name in enumerate(FEATURES) if name not in (dropped or {}))
+
+
 def _length(columns: Mapping[str, Any]) -> int:
     for values in columns.values():
         if values is not None:

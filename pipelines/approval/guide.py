@@ -145,15 +145,17 @@ def _show(name: str, value: Any) -> str:
     return str(value)
 
 
-def factors(model, profile: dict, route: str, p: float, stats: dict) -> list[dict]:
+def factors(model, profile: dict, route: str, p: float, stats: dict,
+            dropped: dict | None = None) -> list[dict]:
     """Features whose value moves this estimate away from the route's typical case.
 
     Effect of a feature = this estimate minus the estimate with that one feature set to
     the route's typical value (median, or most common; from the training window).
+    Features the model does not use (`dropped`) move nothing and are skipped.
     """
     rows, names, typicals = [], [], []
     for name in F.FEATURES:
-        if name == "route":
+        if name == "route" or name in (dropped or {}):
             continue
         typical = _typical_value(name, stats)
         if typical == profile.get(name):
@@ -180,17 +182,25 @@ def factors(model, profile: dict, route: str, p: float, stats: dict) -> list[dic
     return out
 
 
-def warnings_for(profile: dict, route: str, stats: dict | None) -> list[str]:
-    """Inputs outside what the model saw for this route."""
+def unused_inputs(profile: dict, dropped: dict) -> list[str]:
+    """A warning for each value given for a feature the model leaves out."""
+    return [f"{name} {_show(name, profile[name])} was not used: it was {why}, so the model "
+            "learned nothing from it" for name, why in dropped.items()
+            if name != "route" and profile.get(name) is not None]
+
+
+def warnings_for(profile: dict, route: str, stats: dict | None,
+                 dropped: dict | None = None) -> list[str]:
+    """Inputs outside what the model saw for this route, or that it does not use."""
+    out = unused_inputs(profile, dropped or {})
     if stats is None:
-        return [f"the model saw no decided {route} cases: this estimate is an extrapolation"]
-    out = []
+        return out + [f"the model saw no decided {route} cases: this estimate is an extrapolation"]
     if stats["cases"] < 100:
         out.append(f"the model saw only {stats['cases']} decided {route} cases: the estimate "
                    "is rough")
     for name in F.FEATURES:
         value, entry = profile.get(name), stats.get(name)
-        if value is None or entry is None or name == "route":
+        if value is None or entry is None or name == "route" or name in (dropped or {}):
             continue
         if name in F.ENUM_FEATURES:
             seen = entry["counts"].get(value, 0)
@@ -276,11 +286,12 @@ def expectations(home: Home, profile: dict[str, Any]) -> dict:
     bounds = intervals(p, refit_predictions, rows["bootstrap_rows_per_refit"],
                        rows.get("fit_used_by_chosen_model", rows["fit"]))
     similar = similar_cases(home, checked)
+    dropped = meta.get("dropped_features", {})
     answers = []
     for i, route in enumerate(routes):
         stats = meta["profile_stats"].get(route)
         n, granted = (similar or {}).get(route, (0, 0))
-        notes = warnings_for(checked, route, stats)
+        notes = warnings_for(checked, route, stats, dropped)
         if bounds is None:
             notes.append("too few cases to measure the uncertainty of this estimate")
         if similar is None:
@@ -295,7 +306,7 @@ def expectations(home: Home, profile: dict[str, Any]) -> dict:
             "similar_cases": n,
             "similar_approval_rate": round(granted / n, 4) if n else None,
             "factors": factors(bundle["model"], {**checked, "route": route}, route, float(p[i]),
-                               stats) if stats else [],
+                               stats, dropped) if stats else [],
             "warnings": notes,
         })
     return {

@@ -260,6 +260,7 @@ def render_card(meta: dict) -> str:
         f"- Features: {', '.join(meta['features'])}. Unknown values are modelled as unknown "
         "(a category of their own or a missing indicator), never filled in silently. Nothing "
         "known only after the decision is used.",
+        *_dropped_lines(meta.get("dropped_features", {})),
         f"- Training-data fingerprint: `{meta['training_data_fingerprint']}`.",
         "",
         "## Metrics (holdout)",
@@ -314,6 +315,14 @@ def render_card(meta: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _dropped_lines(dropped: dict) -> list[str]:
+    if not dropped:
+        return []
+    return ["- Not used, because they carry no information in the training data: "
+            + "; ".join(f"{name} ({why})" for name, why in dropped.items())
+            + ". The guide warns when a value is given for one of them."]
 
 
 def _group_rows(groups: dict) -> list[str]:

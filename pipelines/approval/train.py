@@ -148,16 +148,18 @@ def time_split(applied_on: np.ndarray, holdout_share: float = HOLDOUT_SHARE) -> 
 # --- candidates ------------------------------------------------------------------
 
 
-def make_logistic() -> Pipeline:
+def make_logistic(kept: tuple[int, ...] = F.kept_index()) -> Pipeline:
     """Logistic regression: a slope per route for the numeric and yes/no features
     (route interactions), shared splines for the numeric shapes, one-hot enumerations.
-    Unknown is a category (enumerations, yes/no) or a missing indicator (numbers)."""
-    n_routes = len(F.categories("route"))
-    other_enums = [i for i in F.ENUM_INDEX if i != F.ROUTE_INDEX]
+    Unknown is a category (enumerations, yes/no) or a missing indicator (numbers).
+    Only the columns in `kept` (indices into features.FEATURES) are used."""
+    route = [F.ROUTE_INDEX] if F.ROUTE_INDEX in kept else []
+    n_routes = len(F.categories("route")) if route else 0
+    other_enums = [i for i in F.ENUM_INDEX if i != F.ROUTE_INDEX and i in kept]
+    booleans = [i for i in F.BOOLEAN_INDEX if i in kept]
+    numbers = [i for i in F.NUMERIC_INDEX if i in kept]
     enum_categories = [np.arange(len(F.categories(F.FEATURES[i])), dtype=float)
                        for i in other_enums]
-    booleans = OneHotEncoder(categories=[np.array([0.0, 1.0, np.nan])] * len(F.BOOLEAN_INDEX),
-                             sparse_output=False, handle_unknown="ignore")
     # Median stand-in values are inert: each has its own missing indicator beside it.
     linear_numbers = Pipeline([("fill", SimpleImputer(strategy="median", keep_empty_features=True)),
                                ("scale", StandardScaler())])
@@ -167,17 +169,19 @@ def make_logistic() -> Pipeline:
         ("spline", SplineTransformer(n_knots=5, degree=3, knots="quantile",
                                      extrapolation="constant")),
     ])
-    columns = ColumnTransformer([
+    blocks = [
         ("route", OneHotEncoder(categories=[np.arange(n_routes, dtype=float)], sparse_output=False,
-                                handle_unknown="ignore"), [F.ROUTE_INDEX]),
-        ("booleans", booleans, list(F.BOOLEAN_INDEX)),
-        ("numbers", linear_numbers, list(F.NUMERIC_INDEX)),
-        ("unknown_numbers", MissingIndicator(features="all"), list(F.NUMERIC_INDEX)),
+                                handle_unknown="ignore"), route),
+        ("booleans", OneHotEncoder(categories=[np.array([0.0, 1.0, np.nan])] * len(booleans),
+                                   sparse_output=False, handle_unknown="ignore"), booleans),
+        ("numbers", linear_numbers, numbers),
+        ("unknown_numbers", MissingIndicator(features="all"), numbers),
         ("enums", OneHotEncoder(categories=enum_categories, sparse_output=False,
                                 handle_unknown="ignore"), other_enums),
-        ("curves", curved_numbers, list(F.NUMERIC_INDEX)),
-    ], sparse_threshold=0.0)
-    n_interacting = 3 * len(F.BOOLEAN_INDEX) + 2 * len(F.NUMERIC_INDEX)
+        ("curves", curved_numbers, numbers),
+    ]
+    columns = ColumnTransformer([b for b in blocks if b[2]], sparse_threshold=0.0)
+    n_interacting = 3 * len(booleans) + 2 * len(numbers)
     return Pipeline([
         ("columns", columns),
         ("route_interactions", F.RouteInteractions(n_routes=n_routes, n_interacting=n_interacting)),
@@ -185,22 +189,25 @@ def make_logistic() -> Pipeline:
     ])
 
 
-def make_boosting(n: int) -> HistGradientBoostingClassifier:
+def make_boosting(n: int, kept: tuple[int, ...] = F.kept_index()) -> Pipeline:
     """Gradient boosting with native categories (unknown is a category) and native
-    missing-value branches for numbers and yes/no (NaN learns its own side)."""
+    missing-value branches for numbers and yes/no (NaN learns its own side), on the
+    columns in `kept` (indices into features.FEATURES)."""
     small = n < 5_000
-    return HistGradientBoostingClassifier(
+    model = HistGradientBoostingClassifier(
         learning_rate=0.05 if small else 0.1,
         max_iter=200 if small else 500,
         max_leaf_nodes=8 if small else 31,
         min_samples_leaf=20 if small else 100,
         l2_regularization=1.0,
-        categorical_features=list(F.ENUM_INDEX),
+        categorical_features=[k for k, j in enumerate(kept) if j in F.ENUM_INDEX] or None,
         early_stopping=n >= 1_000,
         validation_fraction=0.1,
         n_iter_no_change=20,
         random_state=SEED,
     )
+    return Pipeline([("keep", ColumnTransformer([("kept", "passthrough", list(kept))])),
+                     ("model", model)])
 
 
 # --- fitting ---------------------------------------------------------------------
@@ -223,12 +230,13 @@ def fitting_rows(name: str, fit: TrainingSet) -> int:
     return min(len(fit), cap)
 
 
-def fit_candidate(name: str, fit: TrainingSet, rng: np.random.Generator):
+def fit_candidate(name: str, fit: TrainingSet, kept: tuple[int, ...],
+                  rng: np.random.Generator):
     m = fitting_rows(name, fit)
     rows = fit if m == len(fit) else fit.take(np.sort(rng.choice(len(fit), m, replace=False)))
     if name == "logistic_regression":
-        return make_logistic().fit(rows.X, rows.y)
-    return make_boosting(len(rows)).fit(rows.X, rows.y)
+        return make_logistic(kept).fit(rows.X, rows.y)
+    return make_boosting(len(rows), kept).fit(rows.X, rows.y)
 
 
 CANDIDATES = ("logistic_regression", "gradient_boosting")
@@ -236,7 +244,8 @@ CALIBRATIONS = ("sigmoid", "isotonic")
 
 
 def bootstrap_refits(name: str, chosen, method: str, fit: TrainingSet, cal: TrainingSet,
-                     rng: np.random.Generator, refits: int = BOOTSTRAP_REFITS) -> tuple[list, int]:
+                     kept: tuple[int, ...], rng: np.random.Generator,
+                     refits: int = BOOTSTRAP_REFITS) -> tuple[list, int]:
     """Refits of the chosen candidate on resamples of the fitting and calibration data.
 
     With more than BOOTSTRAP_MAX_ROWS fitting cases each refit sees a subsample of m
@@ -247,10 +256,13 @@ def bootstrap_refits(name: str, chosen, method: str, fit: TrainingSet, cal: Trai
     models = []
     for _ in range(refits):
         rows = fit.take(rng.choice(len(fit), m, replace=True))
-        if rows.y.min() == rows.y.max():
+        # A resample with one outcome, or with no known value of a used feature (boosting
+        # cannot bin it), cannot be refitted like the chosen model: it is skipped.
+        if rows.y.min() == rows.y.max() or np.isnan(rows.X[:, kept]).all(axis=0).any():
             continue
         if name == "gradient_boosting":
-            base = clone(chosen).set_params(max_iter=max(chosen.n_iter_, 1), early_stopping=False)
+            base = clone(chosen).set_params(model__max_iter=max(chosen[-1].n_iter_, 1),
+                                            model__early_stopping=False)
             base.fit(rows.X, rows.y)
         else:
             # Same feature transform; the coefficients refitted, starting from the chosen
@@ -298,12 +310,18 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
     if fit.y.min() == fit.y.max():
         fit, cal = train_set, train_set.take(np.zeros(len(train_set), dtype=bool))
 
+    # Features with no information in the fitting rows are left out of every candidate
+    # (boosting cannot bin a column with no known value); metadata and card list them.
+    dropped = F.uninformative(fit.X)
+    kept = F.kept_index(dropped)
+    if not kept:
+        raise TrainingError("no feature varies among the decided cases: nothing to learn from")
     rates = reference_rates(train_set)
     reference = np.array([rates[r] for r in route_names(holdout.X)])
     results, fitted = {}, {}
     for name in CANDIDATES:
         t0 = time.perf_counter()
-        base = fit_candidate(name, fit, rng)
+        base = fit_candidate(name, fit, kept, rng)
         fitted[name] = base
         per_method = {}
         for method in CALIBRATIONS:
@@ -324,7 +342,7 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
     method = results[chosen]["calibration"]
     t0 = time.perf_counter()
     refits, bootstrap_rows = bootstrap_refits(
-        chosen, fitted[chosen], method if method in CALIBRATIONS else "sigmoid", fit, cal, rng)
+        chosen, fitted[chosen], method if method in CALIBRATIONS else "sigmoid", fit, cal, kept, rng)
     bootstrap_seconds = time.perf_counter() - t0
     return {
         "bundle": {"model": results[chosen]["model"], "bootstrap": refits},
@@ -333,6 +351,7 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
                        for k, v in results.items()},
         "holdout": holdout,
         "train_set": train_set,
+        "dropped_features": dropped,
         "fit_rows": len(fit),
         "calibration_rows": len(cal),
         "bootstrap_rows": bootstrap_rows,
@@ -486,7 +505,8 @@ def build_metadata(result: dict, data: TrainingSet, current: str | None,
             "bootstrap_refits": len(result["bundle"]["bootstrap"]),
             "bootstrap_rows_per_refit": result["bootstrap_rows"],
         },
-        "features": list(F.FEATURES),
+        "features": [name for name in F.FEATURES if name not in result["dropped_features"]],
+        "dropped_features": result["dropped_features"],
         "label": "outcome in (approved, partial) among decided cases (approved, partial, rejected)",
         "library_versions": _library_versions(),
         "training_data_fingerprint": result["train_fingerprint"],

@@ -1,5 +1,6 @@
 import numpy as np
 import polars as pl
+import pytest
 
 from pipelines import contract
 from pipelines.approval import features as F
@@ -49,3 +50,35 @@ def test_time_split_holds_out_the_most_recent_fifth_without_splitting_a_day():
     assert days[holdout].min() > days[~holdout].max()
     frame = pl.DataFrame({"d": days})
     assert frame.height == 100
+
+
+def test_uninformative_features_are_all_unknown_or_one_value():
+    X = F.encode({"route": ["settlement", "deferral", "other"], "product": ["cash_loan"] * 3,
+                  "doc_income_proof": [True, None, None], "overdue_days": [None] * 3,
+                  "prior_overdues_12m": [2, 2, 2], "good_history_months": [3, 3, None]})
+    dropped = F.uninformative(X)
+    assert dropped["product"] == "the same value (cash_loan) in every training case"
+    assert dropped["channel"] == "the same value (unknown) in every training case"
+    assert dropped["overdue_days"] == "unknown in every training case"
+    assert dropped["prior_overdues_12m"] == "the same value (2) in every training case"
+    # Known in some cases and unknown in others carries information: kept.
+    assert "doc_income_proof" not in dropped and "good_history_months" not in dropped
+    assert "route" not in dropped
+    assert F.kept_index(dropped) == tuple(
+        j for j, n in enumerate(F.FEATURES) if n in ("route", "doc_income_proof",
+                                                     "good_history_months"))
+
+
+def test_candidates_fit_without_the_dropped_columns():
+    rng = np.random.default_rng(1)
+    n = 400
+    X = F.encode({"route": rng.choice(["settlement", "deferral"], n).tolist(),
+                  "product": ["cash_loan"] * n, "overdue_days": [None] * n,
+                  "prior_overdues_12m": rng.integers(0, 5, n).tolist()})
+    y = (rng.random(n) < 0.3 + 0.1 * X[:, F.FEATURES.index("prior_overdues_12m")]).astype(int)
+    kept = F.kept_index(F.uninformative(X))
+    for model in (train.make_logistic(kept), train.make_boosting(n, kept)):
+        p = model.fit(X, y).predict_proba(X)[:, 1]
+        assert 0 < p.min() <= p.max() < 1
+    with pytest.raises(ValueError, match="window shape"):  # why the columns are left out
+        train.make_boosting(n).fit(X, y)

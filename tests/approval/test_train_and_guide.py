@@ -95,9 +95,10 @@ def test_retraining_on_the_same_data_is_no_worse_and_promotes(trained):
 def test_a_worse_model_is_kept_out_unless_forced(trained, monkeypatch):
     home, _ = trained
     before = registry.current_version(home)
-    weak = train.make_boosting(10).set_params(max_iter=1, max_leaf_nodes=2, early_stopping=False)
+    weak = train.make_boosting(10).set_params(model__max_iter=1, model__max_leaf_nodes=2,
+                                              model__early_stopping=False)
     monkeypatch.setattr(train, "CANDIDATES", ("gradient_boosting",))
-    monkeypatch.setattr(train, "make_boosting", lambda n: weak)
+    monkeypatch.setattr(train, "make_boosting", lambda n, kept: weak)
     kept_out = train.train_and_maybe_promote(home)
     assert not kept_out["promoted"] and "worse" in kept_out["reason"]
     assert registry.current_version(home) == before
@@ -171,24 +172,39 @@ def test_cli_guide_json_and_no_model(trained, tmp_path, capsys):
 
 
 def test_sparse_data_trains_and_the_card_says_it_is_weak(tmp_path, home_builder):
-    """A few hundred cases, many unknowns, one route whose cases were all granted."""
+    """A few hundred cases, many unknowns, one route whose cases were all granted, one
+    number unknown in every case and one enumeration the same in every case (as in the
+    CFPB records): those two are left out, and a value given for them is warned about."""
     make_home, synthetic_frame = home_builder
     frame = synthetic_frame(450, seed=9)
     rng = np.random.default_rng(0)
     blank = {c: pl.Series(rng.random(frame.height) < 0.5) for c in
-             ("channel", "overdue_days", "good_history_months", "hardship_reason",
+             ("overdue_days", "good_history_months", "hardship_reason",
               "doc_bank_statement", "requested_months")}
     frame = frame.with_columns(
         [pl.when(blank[c]).then(None).otherwise(pl.col(c)).alias(c) for c in blank]
         + [pl.when(pl.col("route") == "other").then(pl.lit("approved"))
-           .otherwise(pl.col("outcome")).alias("outcome")])
+           .otherwise(pl.col("outcome")).alias("outcome")]
+        + [pl.lit(None, dtype=pl.Int64).alias("outstanding_amount"),
+           pl.lit("app").alias("channel")])
     home = make_home(tmp_path, frame)
     result = train.train_and_maybe_promote(home)
+    meta = registry.load_metadata(home, result["version"])
+    assert meta["dropped_features"] == {
+        "channel": "the same value (app) in every training case",
+        "outstanding_amount": "unknown in every training case"}
+    assert "outstanding_amount" not in meta["features"] and "overdue_days" in meta["features"]
     card = (home.models / result["version"] / "card.md").read_text("utf-8")
     assert "Weak" in card.split("## Strength")[1].split("##")[0]
+    assert "outstanding_amount (unknown in every training case)" in card
     assert result["promoted"]
-    answer = guide.expectations(home, {"route": "other", "product": "cash_loan"})
+    answer = guide.expectations(home, {"route": "other", "product": "cash_loan",
+                                       "outstanding_amount": 5000, "channel": "hotline"})
     assert all(0 <= r["probability"] <= 1 for r in answer["routes"])
+    for r in answer["routes"]:
+        assert sum("outstanding_amount" in w and "not used" in w for w in r["warnings"]) == 1
+        assert sum("channel hotline was not used" in w for w in r["warnings"]) == 1
+        assert not [f for f in r["factors"] if f["feature"] in meta["dropped_features"]]
 
 
 def test_one_outcome_everywhere_cannot_train(tmp_path, home_builder):
