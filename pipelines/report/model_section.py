@@ -62,35 +62,45 @@ def expectations_section(home: Home, threshold: int) -> Section:
         return _unavailable("s4", {lg: t(lg, "no_guide", err=type(exc).__name__) for lg in LANGS})
     section = Section("s4")
     section.paragraphs.append({lg: t(lg, "expect_intro") for lg in LANGS})
-    rows, words = [], {lg: [] for lg in LANGS}
+    answers, words = [], {lg: [] for lg in LANGS}
     for key, profile in PROFILES.items():
         try:
             answer = expectations(home, dict(profile))
         except Exception as exc:  # the guide failing must not stop the report
             return _unavailable("s4", {lg: t(lg, "no_guide", err=f"{type(exc).__name__}: {exc}")
                                        for lg in LANGS})
-        for r in answer.get("routes", []):
-            n = r.get("similar_cases") or 0
-            rate = r.get("similar_approval_rate")
-            granted = round(rate * n) if rate is not None else None
-            # similar-case counts are published counts: small ones hidden, and the rate
-            # only where both approved and not approved among them are large enough
-            n_shown = n if n >= threshold else None
-            rate_shown = rate if (n_shown is not None and granted is not None
-                                  and granted >= threshold and n - granted >= threshold) else None
-            low, high = r["interval"]
-            rows.append([key, r["route"], r["probability"], low, high, n_shown, rate_shown])
+        answers += [(key, r) for r in answer.get("routes", [])]
         for lg in LANGS:
             words[lg].append(t(lg, key) + ": " + "; ".join(
                 t(lg, "plain", route=value_label(lg, r["route"]), p=round(r["probability"] * 100),
                   lo=round(r["interval"][0] * 100), hi=round(r["interval"][1] * 100))
-                for r in answer.get("routes", [])) + ".")
+                for r in answer.get("routes", []) if r.get("interval")) + ".")
+    # similar decided cases are published counts: each (profile, route) splits into
+    # approved and rejected, suppressed by the same routine as every other count
+    counts, relations = {}, []
+    for key, r in answers:
+        n = int(r.get("similar_cases") or 0)
+        rate = r.get("similar_approval_rate")
+        granted = round(rate * n) if rate is not None else 0
+        cell = (key, r["route"])
+        counts[(cell, "n")], counts[(cell, "granted")], counts[(cell, "rejected")] = \
+            n, granted, n - granted
+        relations.append(((cell, "n"), [(cell, "granted"), (cell, "rejected")]))
+    hidden = suppress_cells(counts, relations, threshold)
+    rows = []
+    for key, r in answers:
+        cell = (key, r["route"])
+        low, high = r["interval"] or (None, None)
+        rate_shown = (cell, "granted") not in hidden and (cell, "rejected") not in hidden
+        rows.append([key, r["route"], r["probability"], low, high,
+                     None if (cell, "n") in hidden else counts[(cell, "n")],
+                     r["similar_approval_rate"] if rate_shown else None])
     for i in range(len(PROFILES)):
         section.paragraphs.append({lg: words[lg][i] for lg in LANGS})
     section.tables.append(Table("expectations", "s4",
                                 ["profile", "route", "probability", "probability_low",
                                  "probability_high", "similar_cases", "similar_approval_rate"],
-                                [TEXT, LABEL, RATE, RATE, RATE, COUNT, RATE], rows))
+                                [LABEL, LABEL, RATE, RATE, RATE, COUNT, RATE], rows))
     return section
 
 
@@ -151,11 +161,15 @@ def model_section(home: Home, threshold: int) -> Section:
             if sum(counts[(k, cls)] for k in members) == counts[("all", cls)]:
                 relations.append((("all", cls), [(k, cls) for k in members]))
     hidden = suppress_cells(counts, relations, threshold)
-    rows = []
+    rows, bins = [], []
     for key, s in groups.items():
         rate_ok = (key, "pos") not in hidden and (key, "neg") not in hidden
-        rows.append([key[0].removeprefix("by_"), key[1],
-                     None if (key, "cases") in hidden else counts[(key, "cases")],
+        cases = None if (key, "cases") in hidden else counts[(key, "cases")]
+        if key[0] == "calibration":  # its own table: bins have no AUC or ECE of their own
+            bins.append([key[1], cases, _round(s.get("mean_predicted")) if rate_ok else None,
+                         _round(s.get("observed_rate")) if rate_ok else None])
+            continue
+        rows.append([key[0].removeprefix("by_"), key[1], cases,
                      _round(s.get("observed_rate")) if rate_ok else None,
                      _round(s.get("mean_predicted")) if rate_ok else None,
                      _round(s.get("roc_auc")) if rate_ok else None,
@@ -164,7 +178,10 @@ def model_section(home: Home, threshold: int) -> Section:
                                 ["group", "value", "cases", "observed_rate", "mean_predicted",
                                  "roc_auc", "ece"], [TEXT, TEXT, COUNT, NUMBER, NUMBER, NUMBER, NUMBER],
                                 rows))
-    points = [(r[4], r[3]) for r in rows if r[0] == "calibration" and r[3] is not None]
+    section.tables.append(Table("model_calibration", "calibration_title",
+                                ["predicted_range", "cases", "mean_predicted", "observed_rate"],
+                                [TEXT, COUNT, NUMBER, NUMBER], bins))
+    points = [(b[2], b[3]) for b in bins if b[3] is not None]
     section.figures.append(("calibration", {lg: charts.calibration(
         t(lg, "calibration_title"), points, t(lg, "predicted"), t(lg, "observed")) for lg in LANGS}))
     limits = _card_limits(home, version)

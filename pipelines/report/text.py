@@ -132,6 +132,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cases": ("cases", "件数"),
     "observed_rate": ("observed", "实际"),
     "mean_predicted": ("predicted", "预测"),
+    "predicted_range": ("predicted range", "预测区间"),
     "group": ("group", "分组"),
     "calibration_title": ("Calibration: predicted against observed approval (holdout)",
                           "校准：预测与实际批准率（测试集）"),
@@ -199,5 +200,7 @@ _VALUE_EN = {"*": "all routes", "true": "yes", "false": "no",
 
 def value_label(lang: str, value: str) -> str:
     """A display label for a route, channel, product or flag value (other values as they are)."""
+    if value.startswith("prof_") and value in TEXT:  # a typical situation of section 4
+        return t(lang, value)
     table = _VALUE_ZH if lang == "zh" else _VALUE_EN
     return table.get(value, value)

@@ -1,5 +1,6 @@
 """A small home for report tests: synthetic cases plus a few hostile region values,
-ingested the way the pipeline ingests files (so quarantine and ingest_log are real)."""
+ingested the way the pipeline ingests files (so quarantine and ingest_log are real),
+and a model trained and promoted once from it (sections 4 and 5 show real figures)."""
 
 from __future__ import annotations
 
@@ -41,4 +42,7 @@ def report_home(tmp_path_factory) -> Home:
     _hostile_rows(root / "hostile.csv")
     results = ingest.ingest_paths(home, [root / "synthetic.csv", root / "hostile.csv"])
     assert [r.status for r in results] == ["loaded", "loaded"]
+    from pipelines.approval.train import train_and_maybe_promote
+
+    assert train_and_maybe_promote(home)["promoted"]
     return home

@@ -1,0 +1,162 @@
+"""Sections 4 and 5 against the promoted model's metadata.json and the guide's answers;
+data quality on a home where nothing was quarantined (as a CFPB-only home)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines import ingest, synth, warehouse
+from pipelines.approval import registry
+from pipelines.approval.guide import expectations
+from pipelines.config import Home
+from pipelines.privacy import recoverable_cells, suppress_cells
+from pipelines.report import build, model_section
+from pipelines.report.periods import parse_period
+
+
+def table(section, name: str) -> list[dict]:
+    found = [t for t in section.tables if t.name == name]
+    assert found, f"no table {name}"
+    return [dict(zip(found[0].columns, row, strict=True)) for row in found[0].rows]
+
+
+@pytest.fixture(scope="module")
+def metadata(report_home) -> dict:
+    version = registry.current_version(report_home)
+    assert version is not None
+    return registry.load_metadata(report_home, version)
+
+
+def test_model_section_shows_the_promoted_models_figures(report_home, metadata):
+    section = model_section.model_section(report_home, 10)
+    text = " ".join(p["en"] for p in section.paragraphs)
+    assert metadata["version"] in text and metadata["metrics"]["chosen"] in text
+    assert f"{metadata['trained_on']['cases']:,}" in text and metadata["holdout"]["to"] in text
+    chosen = metadata["metrics"]["candidates"][metadata["metrics"]["chosen"]]["metrics"]
+    [metrics] = table(section, "model_metrics")
+    for key in ("roc_auc", "brier_skill", "ece", "log_loss"):
+        assert metrics[key] == pytest.approx(chosen["overall"][key], abs=1e-4)
+    groups = {(r["group"], r["value"]): r for r in table(section, "model_groups")}
+    shown = 0
+    for kind in ("by_route", "by_age_band", "by_region"):
+        for value, s in chosen[kind].items():
+            row = groups[(kind.removeprefix("by_"), value)]
+            if row["cases"] is None:
+                continue
+            assert row["cases"] == s["cases"] >= 10
+            if row["observed_rate"] is not None:
+                assert row["observed_rate"] == pytest.approx(s["observed_rate"], abs=1e-4)
+                assert row["roc_auc"] == pytest.approx(s["roc_auc"], abs=1e-4)
+                shown += 1
+    assert shown >= 6
+    bins = table(section, "model_calibration")
+    assert [b["cases"] for b in bins] == [b["cases"] if b["cases"] >= 10 else None
+                                          for b in chosen["overall"]["calibration"] if b["cases"]]
+    limits = [p["en"] for p in section.paragraphs][3:]
+    card = (registry.version_dir(report_home, metadata["version"]) / registry.CARD_FILE).read_text()
+    assert limits and all(f"- {line}" in card for line in limits)
+
+
+def test_small_model_groups_are_suppressed_with_their_rates(report_home, metadata):
+    chosen = metadata["metrics"]["candidates"][metadata["metrics"]["chosen"]]["metrics"]
+    small = [v for v, s in chosen["by_region"].items()
+             if s["cases"] < 10 or min(s["cases"] * s["observed_rate"],
+                                       s["cases"] * (1 - s["observed_rate"])) < 9.5]
+    assert small, "the fixture should have some small region groups"
+    rows = {r["value"]: r for r in table(model_section.model_section(report_home, 10),
+                                         "model_groups") if r["group"] == "region"}
+    for value in small:
+        assert rows[value]["observed_rate"] is None and rows[value]["roc_auc"] is None
+
+
+def test_expectations_are_the_guides_answers(report_home):
+    section = model_section.expectations_section(report_home, 10)
+    rows = table(section, "expectations")
+    assert {r["profile"] for r in rows} == set(model_section.PROFILES)
+    for key, profile in model_section.PROFILES.items():
+        answer = expectations(report_home, dict(profile))
+        mine = [r for r in rows if r["profile"] == key]
+        assert [r["route"] for r in mine] == [a["route"] for a in answer["routes"]]
+        for r, a in zip(mine, answer["routes"], strict=True):
+            assert (r["probability"], [r["probability_low"], r["probability_high"]]) == \
+                (a["probability"], a["interval"])
+            n, rate = a["similar_cases"], a["similar_approval_rate"]
+            assert r["similar_cases"] == (n if n >= 10 else None)
+            if r["similar_approval_rate"] is not None:
+                assert r["similar_approval_rate"] == rate
+                assert round(rate * n) >= 10 and n - round(rate * n) >= 10
+    words = " ".join(p["en"] for p in section.paragraphs)
+    assert "First-time overdue" in words and "in 100" in words
+
+
+def test_report_files_carry_the_model(report_home, metadata):
+    folder = build.build_report(report_home, "2026-06", "en")
+    page = (folder / "index.html").read_text("utf-8")
+    assert metadata["version"] in page and "unavailable" not in page
+    with open(folder / "tables" / "expectations.csv", encoding="utf-8-sig", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == 3 * 6
+
+
+# --- data quality when nothing was quarantined (a CFPB-only home) ---------------------------
+
+
+def test_batch_counts_with_every_quarantine_count_zero_can_be_protected():
+    """All quarantined counts 0, every batch total linked: this raised 'cannot protect'."""
+    counts, relations = {}, []
+    parts = ("loaded", "quarantined", "skipped")
+    batches = {1: (345, 0, 6278), 2: (1017, 0, 1810), 3: (52, 0, 79)}
+    for b, values in batches.items():
+        counts.update({(b, c): v for c, v in zip(parts, values, strict=True)})
+        counts[(b, "read")] = sum(values)
+        relations.append(((b, "read"), [(b, c) for c in parts]))
+    for c in ("read", *parts):
+        counts[("all", c)] = sum(counts[(b, c)] for b in batches)
+        relations.append((("all", c), [(b, c) for b in batches]))
+    hidden = suppress_cells(counts, relations, 10)
+    assert {("all", "quarantined")} | {(b, "quarantined") for b in batches} <= hidden
+    assert recoverable_cells(counts, relations, hidden) == set()
+
+
+@pytest.fixture(scope="module")
+def clean_home(tmp_path_factory) -> Home:
+    root = tmp_path_factory.mktemp("clean-home")
+    home = Home.resolve(root)
+    for seed in (1, 2):
+        synth.write_cases(root / f"part{seed}.csv", 400, seed)
+    results = ingest.ingest_paths(home, [root / "part1.csv", root / "part2.csv"])
+    assert [r.rows_quarantined for r in results] == [0, 0]
+    return home
+
+
+def test_quality_section_when_nothing_was_quarantined(clean_home):
+    con = warehouse.connect_analysts(clean_home)
+    try:
+        section = build._quality(con, parse_period("2026-06"), 10)
+    finally:
+        con.close()
+    said = " ".join(p["en"] for p in section.paragraphs)
+    assert "No row has been quarantined" in said
+    batches = table(section, "batches")
+    # the zeros are stated in words, so they are shown (no crash, no contradiction); other
+    # counts are shown true or suppressed (rows_skipped is 0 here, so it is hidden)
+    assert [b["rows_quarantined"] for b in batches] == [0, 0, 0]
+    assert [b["rows_skipped"] for b in batches] == [None, None, None]
+    assert [b["rows_read"] for b in batches] in ([None, None, 800], [400, 400, 800])
+
+
+def test_default_period_on_data_ending_early_in_a_month():
+    # CFPB data ends 2025-04-04: April is incomplete, so March 2025 is the default
+    from pipelines.report.periods import default_period
+
+    assert default_period(date(2025, 4, 4), date(2026, 11, 28)).label == "2025-03"
+
+
+def test_metadata_is_what_registry_reads(report_home, metadata):
+    on_disk = json.loads(Path(registry.version_dir(report_home, metadata["version"]),
+                              registry.METADATA_FILE).read_text("utf-8"))
+    assert on_disk == metadata
