@@ -184,7 +184,31 @@ def _suppress_cells(counts: dict, relations: list[tuple], threshold: int, fixed:
                 added_now.add(pick)
                 added = True
         if not added:
-            raise ValueError(f"cannot protect suppressed cells {sorted(map(str, pinned))}")
+            # every relation of a pinned cell is fully suppressed, yet totals elsewhere in
+            # its linked system pin it (all batches' parts and the grand totals, say):
+            # widen to the cheapest free cell of any relation linked through suppressed cells
+            linked = _linked_cells(relations, by_cell, suppressed, pinned)
+            pick = cheapest(sorted(linked, key=str))
+            if pick is None:
+                raise ValueError(f"cannot protect suppressed cells {sorted(map(str, pinned))}")
+            suppressed.add(pick)
+
+
+def _linked_cells(relations: list[tuple], by_cell: dict, suppressed: set, start: set) -> set:
+    """Every cell of the relations reachable from start through suppressed cells."""
+    seen_relations: set = set()
+    frontier, reached = list(start), set(start)
+    while frontier:
+        cell = frontier.pop()
+        for i in by_cell.get(cell, ()):
+            if i in seen_relations:
+                continue
+            seen_relations.add(i)
+            for other in (relations[i][0], *relations[i][1]):
+                if other in suppressed and other not in reached:
+                    reached.add(other)
+                    frontier.append(other)
+    return {c for i in seen_relations for c in (relations[i][0], *relations[i][1])}
 
 
 def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> set:

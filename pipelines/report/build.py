@@ -395,7 +395,12 @@ def _quality(con, period: Period, threshold: int) -> Section:
         relations.append((("all", "rows_quarantined"), reason_keys))
     for u in unknown:
         counts[("unknown", u["column_name"])] = int(u["unknown"])
-    hidden = suppress_cells(counts, relations, threshold)
+    # Nothing quarantined at all is said in words below (and shows as no reason table), so
+    # those zeros are public: fixed as published instead of being hidden (which pinned them
+    # anyway and forced every batch's counts to be suppressed around them).
+    fixed = {k: False for k in counts if k[-1] == "rows_quarantined"} \
+        if not reasons and counts[("all", "rows_quarantined")] == 0 else {}
+    hidden = suppress_cells(counts, relations, threshold, fixed)
     shown = lambda k: None if k in hidden else counts[k]  # noqa: E731
     rows = [[b["batch_id"], b["ingested_on"], b["source"], b["status"]]
             + [shown(("batch", b["batch_id"], c)) for c in ("rows_read", *parts)] for b in batches]
