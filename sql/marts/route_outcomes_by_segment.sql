@@ -2,8 +2,11 @@
 -- value and route. Unknown (null) values form an explicit 'unknown' group, which
 -- every segment lists (with zeros when nothing is unknown); every route is listed
 -- for every value seen. The segment list is contract.SEGMENTS (checked by a test).
--- One scan of cases with grouping sets (route + each segment) is faster than
--- unpivoting the cases tenfold; the small result is unpivoted afterwards.
+-- Speed (benchmarks/stats.py): the per-case values (flags, days to decision,
+-- segment labels) are computed once; one scan of cases with grouping sets (route +
+-- each segment) only counts and collects quantiles, cheaper than unpivoting the
+-- cases tenfold; the small result is unpivoted afterwards, and the routes come from
+-- it rather than from another scan of cases. Days fit an INTEGER (4-digit years).
 with
 
 segments as (
@@ -21,14 +24,18 @@ segments as (
     ) as t (segment, position)
 ),
 
-labelled_cases as (
+case_facts as (
     select
         route,
-        outcome,
-        applied_on,
-        decided_on,
-        waived_amount,
-        plan_status,
+        outcome = 'approved' as is_approved,
+        outcome = 'partial' as is_partial,
+        outcome = 'rejected' as is_rejected,
+        outcome = 'withdrawn' as is_withdrawn,
+        outcome = 'pending' as is_pending,
+        plan_status = 'broken' as plan_broken,
+        plan_status is not null as plan_known,
+        case when is_decided(outcome) then (decided_on - applied_on)::integer end as days_to_decision,
+        waived_amount::double as waived,
         coalesce(source, 'unknown') as source,
         coalesce(product, 'unknown') as product,
         coalesce(channel, 'unknown') as channel,
@@ -48,8 +55,19 @@ grouped_by_set as (
         route,
         source, product, channel, overdue_bucket, prior_overdues_bucket,
         documents_submitted, hardship_reason, broke_prior_agreement, age_band, region,
-        outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as stats
-    from labelled_cases
+        outcome_summary(
+            count(*),
+            count_if(is_approved),
+            count_if(is_partial),
+            count_if(is_rejected),
+            count_if(is_withdrawn),
+            count_if(is_pending),
+            count_if(plan_broken),
+            count_if(plan_known),
+            quantile_cont(days_to_decision, [0.5, 0.9]),
+            quantile_cont(waived, 0.5)
+        ) as stats
+    from case_facts
     group by grouping sets (
         (route, source), (route, product), (route, channel), (route, overdue_bucket),
         (route, prior_overdues_bucket), (route, documents_submitted),
@@ -66,10 +84,11 @@ grouped as (
     into name segment value segment_value
 ),
 
+-- every route with a case is in every grouping set
 all_routes as (
     select route from routes
     union
-    select distinct route from cases
+    select distinct route from grouped
 ),
 
 -- groups with no case: every route for every value seen, and 'unknown' everywhere
@@ -87,22 +106,10 @@ missing_groups as (
         and grouped.route = all_routes.route
 ),
 
-empty_groups as (
-    select
-        segment,
-        segment_value,
-        route,
-        outcome_stats(
-            null::varchar, null::date, null::date, null::decimal(18, 2), null::varchar
-        ) as stats
-    from missing_groups
-    group by segment, segment_value, route
-),
-
 all_groups as (
     select route, segment, segment_value, stats from grouped
     union all
-    select route, segment, segment_value, stats from empty_groups
+    select route, segment, segment_value, empty_outcome_summary() as stats from missing_groups
 ),
 
 final as (

@@ -75,28 +75,54 @@ create macro two_proportion_z(k1, n1, k2, n2) as
 create macro normal_two_sided_p(z) as
     case when z is not null then least(1.0, erfc_approx(abs(z) / sqrt(2))) end;
 
+-- Every outcome statistic of CASE-RECORDS.md from a group's counts, as a struct.
+-- The marts count once per group (count_if over per-case flags computed once) and
+-- finish here; outcome_stats below is the same over raw columns. Decided is
+-- approved + partial + rejected and granted approved + partial (is_decided,
+-- is_granted); counts come out as BIGINT. days_quantiles is quantile_cont(days to decision, [0.5, 0.9]);
+-- median_waived is quantile_cont(waived_amount::double, 0.5).
+create macro outcome_summary(
+    requests, approved, partial, rejected, withdrawn, pending,
+    broken_plans, known_plans, days_quantiles, median_waived
+) as {
+    'requests': requests::bigint,
+    'decided': (approved + partial + rejected)::bigint,
+    'approved': approved::bigint,
+    'partial': partial::bigint,
+    'rejected': rejected::bigint,
+    'withdrawn': withdrawn::bigint,
+    'pending': pending::bigint,
+    'approval_rate': safe_ratio(approved + partial, approved + partial + rejected),
+    'approval_rate_low': wilson_low(approved + partial, approved + partial + rejected),
+    'approval_rate_high': wilson_high(approved + partial, approved + partial + rejected),
+    'median_days_to_decision': days_quantiles[1],
+    'p90_days_to_decision': days_quantiles[2],
+    'median_waived_amount': median_waived,
+    'broken_plan_share': safe_ratio(broken_plans, known_plans)
+};
+
+-- outcome_summary of a group without cases: zero counts, null rates and quantiles.
+create macro empty_outcome_summary() as outcome_summary(
+    0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+    0::bigint, 0::bigint, null::double[], null::double
+);
+
 -- Every outcome statistic of CASE-RECORDS.md for one group of cases, as a struct
 -- (select ..., outcome_stats(...) as stats ... group by ...; then unnest(stats)).
--- Counts use count(outcome), not count(*), and null-safe conditions: the marts add
--- placeholder rows with a null outcome so that groups without cases appear, with zeros.
+-- Counts use count(outcome), not count(*), and null-safe conditions, so rows with a
+-- null outcome (placeholders for groups without cases) count as nothing.
 -- Quantiles are interpolated (quantile_cont, as numpy's default); days to decision
 -- count over decided cases with a decided_on; nulls never enter a quantile.
-create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as {
-    'requests': count(outcome),
-    'decided': count_if(is_decided(outcome))::bigint,
-    'approved': count_if(outcome is not distinct from 'approved')::bigint,
-    'partial': count_if(outcome is not distinct from 'partial')::bigint,
-    'rejected': count_if(outcome is not distinct from 'rejected')::bigint,
-    'withdrawn': count_if(outcome is not distinct from 'withdrawn')::bigint,
-    'pending': count_if(outcome is not distinct from 'pending')::bigint,
-    'approval_rate': safe_ratio(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
-    'approval_rate_low': wilson_low(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
-    'approval_rate_high':
-        wilson_high(count_if(is_granted(outcome)), count_if(is_decided(outcome))),
-    'median_days_to_decision': quantile_cont(
-        case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9])[1],
-    'p90_days_to_decision': quantile_cont(
-        case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9])[2],
-    'median_waived_amount': quantile_cont(waived_amount::double, 0.5),
-    'broken_plan_share': safe_ratio(count_if(plan_status is not distinct from 'broken'), count(plan_status))
-};
+create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as
+    outcome_summary(
+        count(outcome),
+        count_if(outcome is not distinct from 'approved'),
+        count_if(outcome is not distinct from 'partial'),
+        count_if(outcome is not distinct from 'rejected'),
+        count_if(outcome is not distinct from 'withdrawn'),
+        count_if(outcome is not distinct from 'pending'),
+        count_if(plan_status is not distinct from 'broken'),
+        count(plan_status),
+        quantile_cont(case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9]),
+        quantile_cont(waived_amount::double, 0.5)
+    );
