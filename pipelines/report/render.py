@@ -146,7 +146,7 @@ def markdown(lang: str, title: str, generated: str, intro: list[str], sections: 
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC",
-"Microsoft YaHei",sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.5;color:#222}
+"Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.5;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.25rem;border-bottom:1px solid #ccc;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;vertical-align:top}
@@ -154,6 +154,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
 .wrap{overflow-x:auto}.note{color:#555;font-size:.9rem}figure{margin:1rem 0}
 pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;font-size:.8rem;white-space:pre-wrap}
 svg{max-width:100%;height:auto}
+caption{text-align:left}@media (max-width:40rem){th,td{white-space:nowrap}}
 @media print{body{max-width:none}h2{page-break-after:avoid}figure,table{page-break-inside:avoid}
 .wrap{overflow:visible}pre{white-space:pre-wrap}}
 """
