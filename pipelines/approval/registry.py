@@ -74,23 +74,30 @@ class NoModel(RuntimeError):
 
 
 def _skops_io():
-    """skops.io, imported without its default-trust table.
+    """skops.io, imported without two of its default-trust tables.
 
     Importing skops.io builds a table of every scikit-learn estimator, which imports
-    all of scikit-learn (about 2 s, more than the guide's whole budget). relief never
-    relies on that table: every load passes TRUSTED_TYPES above, which names each type
-    itself. So the table is built empty; trust stays exactly as explicit as before.
+    all of scikit-learn (about 2 s, more than the guide's whole budget), and a table of
+    every scipy.special function, which looks up the module of each of them among all
+    loaded modules (pickle.whichmodule: about 0.4 s once scikit-learn is loaded). relief
+    relies on neither: every load passes TRUSTED_TYPES above, which names each type
+    itself. So both tables are built empty, which can only trust less, never more
+    (scipy.special functions are no longer trusted by default; relief's files hold none).
     """
     if "skops.io" in sys.modules:
         return sys.modules["skops.io"]
+    import scipy.special
     import sklearn.utils
 
     full_table = sklearn.utils.all_estimators
     sklearn.utils.all_estimators = lambda *args, **kwargs: []
+    # dir() of a module asks its __dir__ (PEP 562): the scan then finds nothing.
+    scipy.special.__dir__ = list
     try:
         import skops.io
     finally:
         sklearn.utils.all_estimators = full_table
+        del scipy.special.__dir__
     return skops.io
 
 
