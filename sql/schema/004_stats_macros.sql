@@ -31,6 +31,14 @@ create macro safe_ratio(numerator, denominator) as numerator / nullif(denominato
 -- Month of a date: its first day, a DATE (route_outcomes_monthly.month).
 create macro month_of(day) as date_trunc('month', day)::date;
 
+-- A date's month as a number (year * 12 + month - 1) and back to month_of's DATE.
+-- Grouping many cases by the number is about twice as fast as by month_of (no
+-- date_trunc per case); the marts convert the few grouped rows back. Differences of
+-- indexes equal datediff('month', ...).
+create macro month_index(day) as year(day) * 12 + month(day) - 1;
+
+create macro month_of_index(index) as make_date(index // 12, index % 12 + 1, 1);
+
 -- 95% Wilson score interval for k successes out of n; null when n is 0.
 -- z defaults to the 97.5% normal quantile; clamped to [0, 1] against rounding;
 -- computed in double precision (integer n * n would overflow).
