@@ -1,0 +1,121 @@
+-- route_outcomes split by one segment at a time: one row per segment, segment
+-- value and route. Unknown (null) values form an explicit 'unknown' group, which
+-- every segment lists (with zeros when nothing is unknown); every route is listed
+-- for every value seen. The segment list is contract.SEGMENTS (checked by a test).
+-- One scan of cases with grouping sets (route + each segment) is faster than
+-- unpivoting the cases tenfold; the small result is unpivoted afterwards.
+with
+
+segments as (
+    select * from (values
+        ('source', 1),
+        ('product', 2),
+        ('channel', 3),
+        ('overdue_bucket', 4),
+        ('prior_overdues_bucket', 5),
+        ('documents_submitted', 6),
+        ('hardship_reason', 7),
+        ('broke_prior_agreement', 8),
+        ('age_band', 9),
+        ('region', 10)
+    ) as t (segment, position)
+),
+
+labelled_cases as (
+    select
+        route,
+        outcome,
+        applied_on,
+        decided_on,
+        waived_amount,
+        plan_status,
+        coalesce(source, 'unknown') as source,
+        coalesce(product, 'unknown') as product,
+        coalesce(channel, 'unknown') as channel,
+        coalesce(overdue_bucket, 'unknown') as overdue_bucket,
+        coalesce(prior_overdues_bucket, 'unknown') as prior_overdues_bucket,
+        coalesce(documents_submitted, 'unknown') as documents_submitted,
+        coalesce(hardship_reason, 'unknown') as hardship_reason,
+        coalesce(broke_prior_agreement::varchar, 'unknown') as broke_prior_agreement,
+        coalesce(age_band, 'unknown') as age_band,
+        coalesce(region, 'unknown') as region
+    from cases
+),
+
+-- in each grouping set every segment column but one is null
+grouped_by_set as (
+    select
+        route,
+        source, product, channel, overdue_bucket, prior_overdues_bucket,
+        documents_submitted, hardship_reason, broke_prior_agreement, age_band, region,
+        outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as stats
+    from labelled_cases
+    group by grouping sets (
+        (route, source), (route, product), (route, channel), (route, overdue_bucket),
+        (route, prior_overdues_bucket), (route, documents_submitted),
+        (route, hardship_reason), (route, broke_prior_agreement), (route, age_band),
+        (route, region)
+    )
+),
+
+-- unpivot drops the null segment columns, leaving one row per group
+grouped as (
+    unpivot grouped_by_set
+    on source, product, channel, overdue_bucket, prior_overdues_bucket,
+        documents_submitted, hardship_reason, broke_prior_agreement, age_band, region
+    into name segment value segment_value
+),
+
+all_routes as (
+    select route from routes
+    union
+    select distinct route from cases
+),
+
+-- groups with no case: every route for every value seen, and 'unknown' everywhere
+missing_groups as (
+    select values_seen.segment, values_seen.segment_value, all_routes.route
+    from (
+        select distinct segment, segment_value from grouped
+        union
+        select segment, 'unknown' from segments
+    ) as values_seen
+    cross join all_routes
+    anti join grouped
+        on grouped.segment = values_seen.segment
+        and grouped.segment_value = values_seen.segment_value
+        and grouped.route = all_routes.route
+),
+
+empty_groups as (
+    select
+        segment,
+        segment_value,
+        route,
+        outcome_stats(
+            null::varchar, null::date, null::date, null::decimal(18, 2), null::varchar
+        ) as stats
+    from missing_groups
+    group by segment, segment_value, route
+),
+
+all_groups as (
+    select route, segment, segment_value, stats from grouped
+    union all
+    select route, segment, segment_value, stats from empty_groups
+),
+
+final as (
+    select all_groups.route, all_groups.segment, all_groups.segment_value, unnest(all_groups.stats)
+    from all_groups
+    left join segments on segments.segment = all_groups.segment
+    left join routes on routes.route = all_groups.route
+    order by
+        segments.position,
+        all_groups.segment_value = 'unknown',
+        all_groups.segment_value,
+        routes.position nulls last,
+        all_groups.route
+)
+
+select * from final
