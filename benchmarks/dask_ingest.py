@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", default=None, help="a folder to keep the generated files in")
+    parser.add_argument("--runners", default="serial,dask",
+                        help="flows to time after the baseline (comma-separated: serial,dask)")
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="relief-dask-bench-"))
     start = time.perf_counter()
@@ -103,7 +105,7 @@ def main() -> None:
           flush=True)
 
     rows = [("baseline (no Prefect)", baseline)]
-    for runner in ("serial", "dask"):
+    for runner in args.runners.split(","):
         home = fresh_home(root, runner, files)
         start = time.perf_counter()
         summary = timed_ingest(str(home.root), runner)

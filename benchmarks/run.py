@@ -92,7 +92,8 @@ def main() -> None:
     for label, status, stages, total, wall in table:
         for stage, seconds in stages.items():
             print(f"| {label} | {status} | {stage} | {seconds:.1f} | {seconds / baseline:.2f} |")
-        rest = wall - (total or 0)
+        total = total or 0.0  # null when the run failed before completing its row
+        rest = wall - total
         print(f"| {label} | {status} | in the flow, lock to `runs` row | {total:.1f} | {total / baseline:.2f} |")
         print(f"| {label} | {status} | start-up, final publish, Prefect bookkeeping | {rest:.1f} | {rest / baseline:.2f} |")
         print(f"| {label} | {status} | **wall clock** | {wall:.1f} | {wall / baseline:.2f} |")
