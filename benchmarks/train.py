@@ -62,6 +62,15 @@ def main() -> None:
     print(f"decided cases: {len(data):,} (trained on {result['trained_on']['cases']:,})")
     print(f"train_and_maybe_promote: {elapsed:.1f} s (target < 60 s); chosen {result['chosen']}, "
           f"holdout log loss {chosen['log_loss']:.4f}, ECE {chosen['ece']:.4f}")
+    from pipelines.approval import registry
+
+    meta = registry.load_metadata(home, result["version"])
+    parts = ", ".join(f"{name} {c['fit_seconds']:.1f} s on {c.get('fit_rows', '?'):,} rows"
+                      for name, c in meta["metrics"]["candidates"].items())
+    print(f"  inside: candidates (fit, calibrate, score) {parts}; bootstrap "
+          f"{meta['bootstrap_seconds']:.1f} s ({meta['rows']['bootstrap_refits']} refits); "
+          f"train() {meta['training_seconds']:.1f} s; reading, scoring the current model and "
+          f"saving {elapsed - meta['training_seconds']:.1f} s")
     print(f"baseline, one default HistGradientBoostingClassifier fit on all rows: {baseline:.1f} s")
     print(f"ratio: {elapsed / baseline:.2f}x the baseline")
     print(f"peak memory (max RSS): {peak_mb:,.0f} MB")

@@ -183,6 +183,9 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
         auc = "n/a" if o["roc_auc"] is None else f"{o['roc_auc']:.3f}"
         print(f"  {name:<20} holdout log loss {o['log_loss']:.4f}  ROC AUC {auc}  "
               f"Brier {o['brier']:.4f}  ECE {o['ece']:.4f}  ({c['calibration']})")
+    if result["dropped_features"]:
+        print("  not used (no information in the training data): "
+              + "; ".join(f"{k} ({v})" for k, v in result["dropped_features"].items()))
     print(("promoted: " if result["promoted"] else "") + result["reason"])
     return 0
 

@@ -22,7 +22,6 @@ from pipelines.approval import registry
 from pipelines.config import SQL_DIR, Home
 
 SIMILAR_CASES_SQL = SQL_DIR / "model" / "similar_cases.sql"
-Z90 = 1.6448536269514722  # standard normal 95th percentile: a two-sided 90% interval
 FACTOR_MIN_EFFECT = 0.01  # one percentage point
 MAX_FACTORS = 5
 FEW_SIMILAR_CASES = 30
@@ -105,15 +104,21 @@ def _expit(z: np.ndarray) -> np.ndarray:
 
 def intervals(p: np.ndarray, refit_predictions: list[np.ndarray], refit_rows: int,
               model_rows: int) -> np.ndarray | None:
-    """90% intervals (rows x 2) from bootstrap refits: p's logit plus/minus 1.645 times the
+    """90% intervals (rows x 2) from bootstrap refits: p's logit plus/minus t times the
     refits' standard deviation on the logit scale, scaled by sqrt(m / n) when the refits
-    saw m of the n fitting rows (m-out-of-n bootstrap). None with fewer than 2 refits."""
+    saw m of the n fitting rows (m-out-of-n bootstrap). t is Student's 95th percentile
+    with (refits - 1) degrees of freedom: a spread measured from a few refits is itself
+    uncertain, and t widens the interval for that. None with fewer than 2 refits."""
     if len(refit_predictions) < 2:
         return None
+    from scipy.stats import t as student_t  # already loaded by scikit-learn
+
+    multiplier = float(student_t.ppf(0.95, df=len(refit_predictions) - 1))
     spread = np.std(_logit(np.vstack(refit_predictions)), axis=0, ddof=1)
     spread = spread * math.sqrt(refit_rows / max(model_rows, refit_rows))
     centre = _logit(p)
-    return np.column_stack([_expit(centre - Z90 * spread), _expit(centre + Z90 * spread)])
+    return np.column_stack([_expit(centre - multiplier * spread),
+                            _expit(centre + multiplier * spread)])
 
 
 def _route_rows(profile: dict, routes: list[str]) -> np.ndarray:

@@ -39,17 +39,21 @@ from pipelines.config import SQL_DIR, Home
 MODEL_SQL = SQL_DIR / "model"
 HOLDOUT_SHARE = 0.20
 CALIBRATION_SHARE = 0.20
-# The linear candidate has a few hundred coefficients: 200k rows pin them down; more
-# only costs time (1M-case training must stay under a minute on 2 cores).
+# Row caps where the learning curve is flat (benchmarks/train_learning_curve.py on 1M
+# synthetic cases, holdout log loss): logistic 0.5368 at 50k rows, 0.5360 at 100k,
+# 0.5355 at 300k; boosting 0.5373 at 100k, 0.5352 at 300k (5x the time). Logistic at
+# 50k pushed the recovery test's error to 0.0297 (limit 0.03; 0.0221 at 100k), so 100k.
 LOGISTIC_MAX_ROWS = 100_000
-# Gradient boosting gains little beyond a few hundred thousand rows here (holdout log
-# loss at 128k vs 300k fitting rows differs in the 4th decimal); the cap keeps 1M-case
-# training within its minute.
-BOOSTING_MAX_ROWS = 300_000
-# Bootstrap refits for the 90% interval (docs/model.md, "The 90% interval").
-BOOTSTRAP_REFITS = 10
+BOOSTING_MAX_ROWS = 200_000
+# Bootstrap refits for the 90% interval (docs/model.md, "The 90% interval"). Few
+# refits keep training, the model file and the guide's load small; the guide widens
+# the interval with Student's t for the spread measured from so few.
+BOOTSTRAP_REFITS = 6
 BOOTSTRAP_MAX_ROWS = 20_000
 MIN_CALIBRATION_CASES = 50
+# A sigmoid or isotonic map is pinned down by tens of thousands of cases; more only
+# costs predictions (each candidate predicts every calibration row once per method).
+CALIBRATION_MAX_ROWS = 50_000
 SEED = 20250101
 # OpenMP threads for fitting. On a small shared machine a busy core makes OpenMP
 # spin-waits catastrophically slow (measured: 1.7 s with one thread, 47 s with two,
@@ -245,16 +249,20 @@ CALIBRATIONS = ("sigmoid", "isotonic")
 
 def bootstrap_refits(name: str, chosen, method: str, fit: TrainingSet, cal: TrainingSet,
                      kept: tuple[int, ...], rng: np.random.Generator,
-                     refits: int = BOOTSTRAP_REFITS) -> tuple[list, int]:
+                     refits: int | None = None) -> tuple[list, int]:
     """Refits of the chosen candidate on resamples of the fitting and calibration data.
 
     With more than BOOTSTRAP_MAX_ROWS fitting cases each refit sees a subsample of m
     cases (m-out-of-n bootstrap); the guide scales the spread by sqrt(m / n), n being
     the rows the chosen model was fitted on. Returns the refits and m.
     """
-    m = min(fitting_rows(name, fit), BOOTSTRAP_MAX_ROWS)
+    n = fitting_rows(name, fit)
+    m = min(n, BOOTSTRAP_MAX_ROWS)
+    # The calibration resample shrinks in the same proportion m / n, so one sqrt(m / n)
+    # scales the spread of both parts.
+    cal_m = min(len(cal), max(MIN_CALIBRATION_CASES, round(len(cal) * m / n)))
     models = []
-    for _ in range(refits):
+    for _ in range(BOOTSTRAP_REFITS if refits is None else refits):
         rows = fit.take(rng.choice(len(fit), m, replace=True))
         # A resample with one outcome, or with no known value of a used feature (boosting
         # cannot bin it), cannot be refitted like the chosen model: it is skipped.
@@ -271,7 +279,7 @@ def bootstrap_refits(name: str, chosen, method: str, fit: TrainingSet, cal: Trai
             linear = copy.deepcopy(chosen[-1]).set_params(warm_start=True)
             linear.fit(head.transform(rows.X), rows.y)
             base = Pipeline(head.steps + [("model", linear)])
-        cal_rows = cal.take(rng.choice(len(cal), len(cal), replace=True)) if len(cal) else cal
+        cal_rows = cal.take(rng.choice(len(cal), cal_m, replace=True)) if len(cal) else cal
         models.append(calibrate(base, cal_rows.X, cal_rows.y, method))
     return models, m
 
@@ -306,6 +314,9 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
     if train_set.y.min() == train_set.y.max():
         raise TrainingError("every decided case in the training window has the same outcome")
     cal_mask = rng.random(len(train_set)) < CALIBRATION_SHARE
+    if cal_mask.sum() > CALIBRATION_MAX_ROWS:
+        cal_mask[np.flatnonzero(cal_mask)[rng.permutation(int(cal_mask.sum()))
+                                         [CALIBRATION_MAX_ROWS:]]] = False
     fit, cal = train_set.take(~cal_mask), train_set.take(cal_mask)
     if fit.y.min() == fit.y.max():
         fit, cal = train_set, train_set.take(np.zeros(len(train_set), dtype=bool))
@@ -326,17 +337,19 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
         per_method = {}
         for method in CALIBRATIONS:
             model = calibrate(base, cal.X, cal.y, method)
-            per_method[method] = (model, evaluate.log_loss(holdout.y, positive(model, holdout.X)))
+            p = positive(model, holdout.X)
+            per_method[method] = (model, evaluate.log_loss(holdout.y, p), p)
         method = min(per_method, key=lambda k: per_method[k][1])
-        model = per_method[method][0]
+        model, _, p = per_method[method]
         calibrated = model is not base
         results[name] = {
             "model": model,
             "calibration": method if calibrated else "none (too little calibration data)",
             "calibration_log_loss": {k: v[1] for k, v in per_method.items()} if calibrated else None,
+            "fit_rows": fitting_rows(name, fit),
             "fit_seconds": time.perf_counter() - t0,
-            "metrics": evaluate.evaluate(holdout.y, positive(model, holdout.X), reference,
-                                         route_names(holdout.X), holdout.age_band, holdout.region),
+            "metrics": evaluate.evaluate(holdout.y, p, reference, route_names(holdout.X),
+                                         holdout.age_band, holdout.region),
         }
     chosen = min(results, key=lambda k: results[k]["metrics"]["overall"]["log_loss"])
     method = results[chosen]["calibration"]
@@ -454,6 +467,7 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
         "current_log_loss_on_this_holdout": current_loss,
         "metrics": metadata["metrics"],
         "trained_on": metadata["trained_on"],
+        "dropped_features": metadata["dropped_features"],
         "seconds": round(result["seconds"], 2),
     }
 

@@ -1,0 +1,16 @@
+import numpy as np
+import pytest
+from scipy.stats import t as student_t
+
+from pipelines.approval import guide
+
+
+def test_interval_is_logit_plus_minus_t_times_the_scaled_refit_spread():
+    p = np.array([0.5, 0.2])
+    refits = [np.array([0.4, 0.2]), np.array([0.5, 0.2]), np.array([0.6, 0.2])]
+    bounds = guide.intervals(p, refits, refit_rows=1_000, model_rows=4_000)
+    logits = np.log(np.array([0.4, 0.5, 0.6]) / (1 - np.array([0.4, 0.5, 0.6])))
+    half = student_t.ppf(0.95, df=2) * np.std(logits, ddof=1) * 0.5  # sqrt(1000 / 4000)
+    assert bounds[0] == pytest.approx([1 / (1 + np.exp(half)), 1 / (1 + np.exp(-half))])
+    assert bounds[1] == pytest.approx([0.2, 0.2])  # refits agree: no spread
+    assert guide.intervals(p, refits[:1], 1_000, 4_000) is None
