@@ -44,6 +44,7 @@ def test_holdout_ece_at_most_002(trained):
     chosen = result["metrics"]["candidates"][result["chosen"]]
     assert result["promoted"]
     assert chosen["metrics"]["overall"]["cases"] > 30_000
+    print(f"chosen {result['chosen']}, holdout ECE {chosen['metrics']['overall']['ece']:.4f}")
     assert chosen["metrics"]["overall"]["ece"] <= 0.02
 
 
