@@ -17,7 +17,7 @@ import duckdb
 from pipelines import faults, validate, warehouse
 from pipelines.config import SQL_DIR, Home
 from pipelines.privacy import mask
-from pipelines.sources import Refused, plan_for
+from pipelines.sources import Refused, SourcePlan, plan_for
 from pipelines.sources.files import read_into
 
 LOAD_SQL = SQL_DIR / "load" / "load_batch.sql"
@@ -76,31 +76,44 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto"
     """One file, one batch: loaded whole in one transaction, unchanged, or refused."""
     name = mask(str(path))
     if not path.is_file():
-        return _refuse(con, name, None, source, "no such file")
+        return refuse(con, name, None, source, "no such file")
     try:
         digest = content_hash(path)
     except OSError as exc:
-        return _refuse(con, name, None, source, f"cannot be read ({type(exc).__name__})")
-    seen = con.execute(
-        "select count(*) from ingest_log where content_hash = ? and status = 'loaded'", [digest]
-    ).fetchall()[0][0]
-    if seen:
+        return refuse(con, name, None, source, f"cannot be read ({type(exc).__name__})")
+    if already_loaded(con, digest):
         return IngestResult(name, "unchanged")
     try:
-        raw = read_into(con, path)
-        faults.point("read")
-        plan = plan_for(raw.headers, source)
-        counts = validate.validate(con, plan, raw.line_sql, raw.headers)
+        plan, counts = read_and_validate(con, path, source)
     except Refused as exc:
-        return _refuse(con, name, digest, source, str(exc))
+        return refuse(con, name, digest, source, str(exc))
     result = IngestResult(name, "loaded", counts.rows_read, counts.rows_loaded,
                           counts.rows_quarantined, counts.rows_skipped, plan.source)
-    _load(con, result, digest)
-    _drop_batch_tables(con)
+    load(con, result, digest)
+    drop_batch_tables(con)
     return result
 
 
-def _load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> None:
+def already_loaded(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    return con.execute(
+        "select count(*) from ingest_log where content_hash = ? and status = 'loaded'", [digest]
+    ).fetchall()[0][0] > 0
+
+
+def read_and_validate(con: duckdb.DuckDBPyConnection, path: Path,
+                      source: str = "auto") -> tuple[SourcePlan, validate.Counts]:
+    """Read, map and validate into this connection's batch_valid / batch_quarantine.
+
+    Raises Refused for a file refused whole. Any connection will do: the writer's
+    (serial ingest) or a private in-memory one (pipelines.staging, on a worker).
+    """
+    raw = read_into(con, path)
+    faults.point("read")
+    plan = plan_for(raw.headers, source)
+    return plan, validate.validate(con, plan, raw.line_sql, raw.headers)
+
+
+def load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> None:
     con.execute("begin transaction")
     try:
         con.execute("drop table if exists batch_meta")
@@ -120,18 +133,18 @@ def _load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> 
         raise
 
 
-def _refuse(con, name: str, digest: str | None, source: str, message: str) -> IngestResult:
+def refuse(con, name: str, digest: str | None, source: str, message: str) -> IngestResult:
     message = mask(message)
     con.execute(
         "insert into ingest_log values (nextval('batch_id_seq'), ?, ?, ?, 'refused', 0, 0, 0, 0, "
         "true, ?, ?)",
         [name, digest, None if source == "auto" else source, message, _now()],
     )
-    _drop_batch_tables(con)
+    drop_batch_tables(con)
     return IngestResult(name, "refused", message=message)
 
 
-def _drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
+def drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
     validate.drop_batch_relations(con)
     for name in ("batch_raw", "batch_structural", "batch_rejects", "batch_reject_scans",
                  "batch_line_shift", "batch_meta"):

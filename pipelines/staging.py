@@ -18,10 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import faults, ingest, validate
+from pipelines import ingest, validate
 from pipelines.privacy import mask
-from pipelines.sources import Refused, plan_for
-from pipelines.sources.files import read_into
+from pipelines.sources import Refused
 
 VALID_FILE = "valid.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
@@ -45,10 +44,7 @@ def prepare_file(path: str | Path, staging_dir: str | Path, known_hashes: frozen
     con = duckdb.connect()  # private, in memory: nothing of the file is kept but the Parquet
     try:
         try:
-            raw = read_into(con, path)
-            faults.point("read")
-            plan = plan_for(raw.headers, source)
-            counts = validate.validate(con, plan, raw.line_sql, raw.headers)
+            plan, counts = ingest.read_and_validate(con, path, source)
         except Refused as exc:
             return {**prepared, "message": str(exc)}
         out = staging_dir / digest
@@ -70,11 +66,8 @@ def load_prepared(con: duckdb.DuckDBPyConnection, prepared: dict) -> ingest.Inge
     """Load one prepared batch in one transaction (the writer's half); drop its staging."""
     name, digest = prepared["file"], prepared["digest"]
     if prepared["status"] == "refused":
-        return ingest._refuse(con, name, digest, prepared["source"], prepared["message"])
-    seen = con.execute(
-        "select count(*) from ingest_log where content_hash = ? and status = 'loaded'", [digest]
-    ).fetchall()[0][0]
-    if prepared["status"] == "unchanged" or seen:
+        return ingest.refuse(con, name, digest, prepared["source"], prepared["message"])
+    if prepared["status"] == "unchanged" or ingest.already_loaded(con, digest):
         return ingest.IngestResult(name, "unchanged")
     staged = Path(prepared["dir"])
     validate.drop_batch_relations(con)
@@ -85,8 +78,8 @@ def load_prepared(con: duckdb.DuckDBPyConnection, prepared: dict) -> ingest.Inge
     result = ingest.IngestResult(name, "loaded", prepared["rows_read"], prepared["rows_loaded"],
                                  prepared["rows_quarantined"], prepared["rows_skipped"],
                                  prepared["source"])
-    ingest._load(con, result, digest)
-    ingest._drop_batch_tables(con)
+    ingest.load(con, result, digest)
+    ingest.drop_batch_tables(con)
     shutil.rmtree(staged, ignore_errors=True)
     return result
 

@@ -213,14 +213,15 @@ def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
         stale.unlink(missing_ok=True)
     con.execute("checkpoint")
     shutil.copyfile(home.warehouse, tmp)
-    _fsync(tmp)
+    fsync_path(tmp)
     faults.point("publish")
     os.replace(tmp, target)
-    _fsync(target.parent)
+    fsync_path(target.parent)
     return target
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (before and after an atomic rename)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.config import Home
+from pipelines.warehouse import fsync_path
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
@@ -175,9 +176,9 @@ def save_version(home: Home, bundle: dict, metadata: dict) -> str:
         _write_text(tmp / METADATA_FILE, json.dumps(metadata, indent=2, ensure_ascii=False,
                                                     default=str))
         _write_text(tmp / CARD_FILE, render_card(metadata))
-        _fsync(tmp)
+        fsync_path(tmp)
         os.rename(tmp, home.models / version)
-        _fsync(home.models)
+        fsync_path(home.models)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -191,7 +192,7 @@ def promote(home: Home, version: str) -> None:
     tmp = home.current_model.with_name(f".current-{os.getpid()}")
     _write_text(tmp, version + "\n")
     os.replace(tmp, home.current_model)
-    _fsync(home.models)
+    fsync_path(home.models)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -199,14 +200,6 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- the model card -------------------------------------------------------------------
