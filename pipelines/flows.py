@@ -370,11 +370,26 @@ def ingest_inbox(home_root: str, files: list[str], source: str = "auto",
 def dask_task_runner(address: str | None = None):
     from prefect_dask import DaskTaskRunner
 
+    _share_api_with_workers()
     if address:
         return DaskTaskRunner(address=address)
     workers = int(os.environ.get("RELIEF_DASK_WORKERS", os.cpu_count() or 2))
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                           "processes": True, "dashboard_address": None})
+
+
+def _share_api_with_workers() -> None:
+    """Dask workers are other processes: without PREFECT_API_URL each would start an
+    ephemeral API server of its own (and time out). Hand them this process's one."""
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the same instance the ephemeral client uses
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
 
 
 def publish_and_summarize(run: Run) -> None:
