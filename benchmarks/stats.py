@@ -1,6 +1,6 @@
 """All statistics marts against hand-written baselines over the same cases.
 
-    .venv/bin/python benchmarks/stats.py [--cases 1000000 10000000] [--repeat 3] [--reference]
+    .venv/bin/python benchmarks/stats.py [--cases 1000000 10000000] [--repeat 3]
 
 Cases are generated inside DuckDB (benchmarks/stats_cases.sql) into an in-memory,
 migrated warehouse with the mart views. For each size it times, in the same run:
@@ -11,9 +11,6 @@ Best of --repeat runs each; ratios printed against both baselines (target: all
 marts together at most 3x the baseline). Wall time on a shared machine swings with
 other work, so the CPU time of this process (all DuckDB threads) is printed too,
 with its own ratio to the baseline's CPU time: steadier for comparing two runs.
---reference also times the definitions the marts replaced (tests/stats_reference,
-which tests/test_stats.py proves give the same output) over the same cases, in the
-same run, and prints each mart's speed-up.
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ import duckdb
 from pipelines import warehouse
 
 HERE = Path(__file__).resolve().parent
-REFERENCE = HERE.parent / "tests" / "stats_reference"
 BASELINE = "select route, count(*) from cases group by route"
 HANDWRITTEN = (
     "select route, count(*), count_if(outcome in ('approved', 'partial', 'rejected')), "
@@ -48,7 +44,7 @@ def best_time(con: duckdb.DuckDBPyConnection, query: str, repeat: int) -> tuple[
     return min(walls), min(cpus)
 
 
-def run(cases: int, repeat: int, reference: bool = False) -> dict[str, tuple[float, float]]:
+def run(cases: int, repeat: int) -> dict[str, tuple[float, float]]:
     con = duckdb.connect()
     warehouse.migrate(con)
     marts = warehouse.create_mart_views(con)
@@ -59,11 +55,6 @@ def run(cases: int, repeat: int, reference: bool = False) -> dict[str, tuple[flo
                "handwritten": best_time(con, HANDWRITTEN, repeat)}
     for mart in marts:
         timings[mart] = best_time(con, f"select * from {mart}", repeat)
-    previous = {}
-    if reference:  # replaces the views (and outcome_stats) once the current ones are timed
-        con.execute((REFERENCE / "outcome_stats.sql").read_text("utf-8"))
-        for mart in warehouse.create_mart_views(con, REFERENCE / "marts"):
-            previous[mart] = best_time(con, f"select * from {mart}", repeat)
     con.close()
     timings["all marts"] = (sum(timings[m][0] for m in marts), sum(timings[m][1] for m in marts))
     base_wall, base_cpu = timings["baseline"]
@@ -76,14 +67,6 @@ def run(cases: int, repeat: int, reference: bool = False) -> dict[str, tuple[flo
     cpu_ratio = timings["all marts"][1] / base_cpu
     print(f"  all marts / baseline: {ratio:.1f}x wall, {cpu_ratio:.1f}x cpu"
           f" (target <= 3x: {'met' if ratio <= 3 else 'NOT met'})")
-    if previous:
-        previous["all marts"] = (sum(w for w, _ in previous.values()),
-                                 sum(c for _, c in previous.values()))
-        print("  replaced definitions (tests/stats_reference), same cases:")
-        for name, (wall, cpu) in previous.items():
-            print(f"  {name:28s} {wall:8.3f} s   {wall / base_wall:7.1f}x baseline"
-                  f"   cpu {cpu:7.3f} s   now {wall / timings[name][0]:5.1f}x faster"
-                  f" ({cpu / timings[name][1]:5.1f}x by cpu)")
     return timings
 
 
@@ -91,11 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--reference", action="store_true",
-                        help="also time the replaced definitions (tests/stats_reference)")
     args = parser.parse_args()
     for cases in args.cases:
-        run(cases, args.repeat, args.reference)
+        run(cases, args.repeat)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import sys
 import textwrap
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -393,65 +392,6 @@ def test_only_the_current_version_of_an_updated_case_counts(home, tmp_path):
                case("u2", "installment", "rejected", D(2024, 5, 3), D(2024, 5, 10))]
     assert_rows_match(row, expected_stats(current))
     assert row["pending"] == 0 and row["requests"] == 2
-
-
-# --- the fast marts against the definitions they replaced ---------------------------
-
-REFERENCE = Path(__file__).resolve().parent / "stats_reference"
-SYNTHETIC_CASES = Path(__file__).resolve().parents[1] / "benchmarks" / "stats_cases.sql"
-# Beyond CASES: a route outside `routes`, months without cases before it, a granted
-# case without decided_on or granted_route, a decision on the day of application.
-EXTRA_CASES = [
-    case("x1", "mystery_route", "approved", D(2025, 6, 1), D(2025, 6, 3),
-         granted_route="mystery_route", plan_status="active", waived_amount=10, region="SH"),
-    case("x2", "mystery_route", "partial", D(2025, 6, 9), None, waived_amount=10.01,
-         plan_status="broken", channel="app"),
-    case("x3", "settlement", "rejected", D(2025, 6, 30), D(2025, 6, 30), overdue_days=400),
-]
-
-
-def marts_over(definitions: str, synthetic: int, rows: list[dict]) -> dict:
-    """Every mart's column types and rows, the current or the reference definitions."""
-    con = duckdb.connect()
-    try:
-        warehouse.migrate(con)
-        if definitions == "reference":
-            con.execute((REFERENCE / "outcome_stats.sql").read_text("utf-8"))
-            names = warehouse.create_mart_views(con, REFERENCE / "marts")
-        else:
-            names = warehouse.create_mart_views(con)
-        if synthetic:
-            con.execute(SYNTHETIC_CASES.read_text("utf-8").replace("$n", str(synthetic)))
-        if rows:
-            load_cases(con, rows)
-        out = {}
-        for name in names:
-            result = con.execute(f"select * from {name}")
-            out[name] = ([(c[0], str(c[1])) for c in result.description], result.fetchall())
-        return out
-    finally:
-        con.close()
-
-
-@pytest.mark.parametrize(("synthetic", "rows"), [
-    (0, []), (0, CASES), (3000, CASES + EXTRA_CASES),
-], ids=["empty", "hand-made", "synthetic"])
-def test_marts_equal_the_definitions_they_replaced(synthetic, rows):
-    """The marts were rewritten for speed (benchmarks/stats.py): every value, type and
-    row order must stay what the previous definitions (tests/stats_reference) gave,
-    floats bit for bit."""
-    reference = marts_over("reference", synthetic, rows)
-    current = marts_over("current", synthetic, rows)
-    assert set(current) == set(reference)
-    for name, (columns, table) in reference.items():
-        assert current[name][0] == columns, name
-        assert len(current[name][1]) == len(table), name
-        for got, want in zip(current[name][1], table, strict=True):
-            assert got == want, (name, got, want)
-    if synthetic:  # the fixture reaches what it was made for
-        routes = {r[0]: r for r in current["route_outcomes"][1]}
-        assert "mystery_route" in routes and routes["installment"][1] > 500
-        assert len(current["route_outcomes_by_segment"][1]) > 400
 
 
 # --- shared macros ----------------------------------------------------------------

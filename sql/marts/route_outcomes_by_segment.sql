@@ -26,16 +26,8 @@ segments as (
 
 case_facts as (
     select
-        route,
-        outcome = 'approved' as is_approved,
-        outcome = 'partial' as is_partial,
-        outcome = 'rejected' as is_rejected,
-        outcome = 'withdrawn' as is_withdrawn,
-        outcome = 'pending' as is_pending,
-        plan_status = 'broken' as plan_broken,
-        plan_status is not null as plan_known,
-        case when is_decided(outcome) then (decided_on - applied_on)::integer end as days_to_decision,
-        waived_amount::double as waived,
+        route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
+        plan_broken, plan_known, days_to_decision, waived,
         coalesce(source, 'unknown') as source,
         coalesce(product, 'unknown') as product,
         coalesce(channel, 'unknown') as channel,
@@ -46,7 +38,7 @@ case_facts as (
         coalesce(broke_prior_agreement::varchar, 'unknown') as broke_prior_agreement,
         coalesce(age_band, 'unknown') as age_band,
         coalesce(region, 'unknown') as region
-    from cases
+    from case_outcome_facts()
 ),
 
 -- in each grouping set every segment column but one is null

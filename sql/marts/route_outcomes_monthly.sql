@@ -8,21 +8,10 @@
 with
 
 case_facts as (
-    select
-        route,
-        month_index(applied_on) as month_number,
-        outcome = 'approved' as is_approved,
-        outcome = 'partial' as is_partial,
-        outcome = 'rejected' as is_rejected,
-        outcome = 'withdrawn' as is_withdrawn,
-        outcome = 'pending' as is_pending,
-        plan_status = 'broken' as plan_broken,
-        plan_status is not null as plan_known,
-        -- days fit an INTEGER (dates have 4-digit years)
-        case when is_decided(outcome) then (decided_on - applied_on)::integer end
-            as days_to_decision,
-        waived_amount::double as waived
-    from cases
+    select route, month_index(applied_on) as month_number, is_approved, is_partial,
+           is_rejected, is_withdrawn, is_pending, plan_broken, plan_known,
+           days_to_decision, waived
+    from case_outcome_facts()
 ),
 
 grouped as (

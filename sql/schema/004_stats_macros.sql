@@ -134,3 +134,22 @@ create macro outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_
         quantile_cont(case when is_decided(outcome) then decided_on - applied_on end, [0.5, 0.9]),
         quantile_cont(waived_amount::double, 0.5)
     );
+
+-- Every current case with its outcome flags, days to decision and waived amount as a
+-- double: what the route_outcomes marts count and take quantiles of. One definition,
+-- used as `from case_outcome_facts()`.
+create macro case_outcome_facts() as table
+    select
+        *,
+        outcome = 'approved' as is_approved,
+        outcome = 'partial' as is_partial,
+        outcome = 'rejected' as is_rejected,
+        outcome = 'withdrawn' as is_withdrawn,
+        outcome = 'pending' as is_pending,
+        plan_status = 'broken' as plan_broken,
+        plan_status is not null as plan_known,
+        -- days fit an INTEGER (dates have 4-digit years)
+        case when is_decided(outcome) then (decided_on - applied_on)::integer end
+            as days_to_decision,
+        waived_amount::double as waived
+    from cases;
