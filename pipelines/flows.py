@@ -41,8 +41,6 @@ from pipelines.privacy import mask  # noqa: E402
 # Transient I/O errors are retried: 3 more tries after 1, 2, 4 s (times RETRY_BASE).
 IO_RETRIES = 3
 RETRY_BASE_SECONDS = float(os.environ.get("RELIEF_RETRY_BASE_SECONDS", "1"))
-MODEL_MODULE = "pipelines.approval.train"
-REPORT_MODULE = "pipelines.report.build"
 DEFAULT_CASES = 200_000
 DEFAULT_SEED = 20250101
 
@@ -253,11 +251,11 @@ class Run:
 
     @property
     def needs_model(self) -> bool:
-        return _available(MODEL_MODULE) and (self.new_cases or not self.check["model_current"])
+        return self.new_cases or not self.check["model_current"]
 
     @property
     def needs_report(self) -> bool:
-        return _available(REPORT_MODULE) and (self.new_cases or not self.check["report_current"])
+        return self.new_cases or not self.check["report_current"]
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -403,8 +401,6 @@ def publish_and_summarize(run: Run) -> None:
 
 def model_stage(run: Run, force: bool = False, always: bool = False) -> None:
     """Train when cases arrived since the newest model version (or when asked to)."""
-    if not _available(MODEL_MODULE):
-        return run.skip("model", f"{MODEL_MODULE} is not available yet")
     from pipelines.approval import registry
 
     if not (always or run.needs_model):
@@ -417,8 +413,6 @@ def model_stage(run: Run, force: bool = False, always: bool = False) -> None:
 
 def report_stage(run: Run, period: str | None = None, always: bool = False) -> None:
     """Write the report when cases arrived since the newest one (or when asked to)."""
-    if not _available(REPORT_MODULE):
-        return run.skip("report", f"{REPORT_MODULE} is not available yet")
     if not (always or run.needs_report):
         return run.skip("report", "no new cases since the last report")
     with run.stage("report"):
@@ -633,15 +627,6 @@ def _newer_than(output_time: float | None, data_time: float | None) -> bool:
     if output_time is None:
         return False
     return data_time is None or output_time >= data_time
-
-
-def _available(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _flow_run_id() -> str | None:
