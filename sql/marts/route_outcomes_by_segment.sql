@@ -47,17 +47,9 @@ grouped_by_set as (
         route,
         source, product, channel, overdue_bucket, prior_overdues_bucket,
         documents_submitted, hardship_reason, broke_prior_agreement, age_band, region,
-        outcome_summary(
-            count(*),
-            count_if(is_approved),
-            count_if(is_partial),
-            count_if(is_rejected),
-            count_if(is_withdrawn),
-            count_if(is_pending),
-            count_if(plan_broken),
-            count_if(plan_known),
-            quantile_cont(days_to_decision, [0.5, 0.9]),
-            quantile_cont(waived, 0.5)
+        outcome_facts_summary(
+            is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
+            plan_broken, plan_known, days_to_decision, waived
         ) as stats
     from case_facts
     group by grouping sets (

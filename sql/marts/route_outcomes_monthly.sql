@@ -18,17 +18,9 @@ grouped as (
     select
         route,
         month_of_index(month_number) as month,
-        outcome_summary(
-            count(*),
-            count_if(is_approved),
-            count_if(is_partial),
-            count_if(is_rejected),
-            count_if(is_withdrawn),
-            count_if(is_pending),
-            count_if(plan_broken),
-            count_if(plan_known),
-            quantile_cont(days_to_decision, [0.5, 0.9]),
-            quantile_cont(waived, 0.5)
+        outcome_facts_summary(
+            is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
+            plan_broken, plan_known, days_to_decision, waived
         ) as stats
     from case_facts
     group by route, month_number

@@ -153,3 +153,22 @@ create macro case_outcome_facts() as table
             as days_to_decision,
         waived_amount::double as waived
     from cases;
+
+-- The statistics of a group of case_outcome_facts() rows, from its flags: what the
+-- route_outcomes marts aggregate, written once. Pass the facts' columns by name.
+create macro outcome_facts_summary(
+    is_approved, is_partial, is_rejected, is_withdrawn, is_pending, plan_broken,
+    plan_known, days_to_decision, waived
+) as
+    outcome_summary(
+        count(*),
+        count_if(is_approved),
+        count_if(is_partial),
+        count_if(is_rejected),
+        count_if(is_withdrawn),
+        count_if(is_pending),
+        count_if(plan_broken),
+        count_if(plan_known),
+        quantile_cont(days_to_decision, [0.5, 0.9]),
+        quantile_cont(waived, 0.5)
+    );
