@@ -118,7 +118,8 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
             stats.check_segment(args.by)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    # Marts are views: republishing (when no writer is busy) is the refresh.
+    # Re-materializes the marts and republishes when the cases changed and no
+    # writer is busy; otherwise the last published copy is already current.
     refreshed = stats.refresh(home)
     if not refreshed:
         print("relief stats: reading the last published analysts' database", file=sys.stderr)

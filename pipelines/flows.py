@@ -4,7 +4,7 @@ The main job (`relief run`) reads top to bottom:
   take the writer lock and open a row in `runs` -> synthesize the default cases if
   the home has none -> ingest the inbox (one task per file; on Dask, parse and
   validate on workers, load here) and archive each file -> stop if nothing is new ->
-  publish the analysts' database (this refreshes the statistics: marts are views) ->
+  publish the analysts' database (this refreshes the statistics: the mart tables) ->
   summarize the statistics -> train and maybe promote a model -> write the report ->
   complete the `runs` row -> publish again so the row is visible to analysts.
 
@@ -391,7 +391,7 @@ def _share_api_with_workers() -> None:
 
 
 def publish_and_summarize(run: Run) -> None:
-    """Publishing re-creates the mart views from the current cases: the statistics refresh."""
+    """Publishing materializes the marts from the current cases: the statistics refresh."""
     with run.stage("publish"):
         run.outputs["analysts' database"] = publish(run.home_root)
     with run.stage("stats"):

@@ -1,10 +1,11 @@
 """Outcome statistics per relief route: read the marts, return frames.
 
-The marts are views (sql/marts/*.sql, one per file, created by
-warehouse.create_mart_views), so "refreshing" statistics only means making the
-analysts' copy carry current views over current cases: `refresh` republishes the
-working database when no pipeline command holds the writer lock, and otherwise
-leaves the last published copy as it is (it is consistent by construction).
+The marts are tables (sql/marts/*.sql, one per file) that warehouse.publish
+materializes whenever the cases changed, so every published copy's statistics
+describe its own cases. `refresh` republishes the working database (materializing
+the marts first if anything changed) when no pipeline command holds the writer
+lock, and otherwise leaves the last published copy as it is (it is consistent by
+construction).
 
 Everything here reads through a connection the caller opens (usually
 warehouse.connect_analysts, read-only). No Prefect here: `relief stats` and
@@ -131,7 +132,7 @@ def outcome_table(
 
 
 def refresh(home: Home) -> bool:
-    """Republish the analysts' copy with current mart views, if nobody is writing.
+    """Republish the analysts' copy with current marts, if nobody is writing.
 
     Returns True when it published. Never waits: when a pipeline command holds
     the writer lock (or nothing was ever ingested) the published copy stays as is

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -98,14 +99,53 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
     return done
 
 
-def create_mart_views(con: duckdb.DuckDBPyConnection, marts_dir: Path = MARTS_DIR) -> list[str]:
-    """(Re)create one view per sql/marts/*.sql, named after the file, in lexical order."""
-    names = []
-    for path in sorted(marts_dir.glob("*.sql")):
-        query = path.read_text("utf-8").strip().rstrip(";")
-        con.execute(f"create or replace view {path.stem} as\n{query}")
-        names.append(path.stem)
-    return names
+def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
+    """Each mart's query (sql/marts/<name>.sql), by name, in lexical order."""
+    return {
+        path.stem: path.read_text("utf-8").strip().rstrip(";")
+        for path in sorted(marts_dir.glob("*.sql"))
+    }
+
+
+def refresh_marts(
+    con: duckdb.DuckDBPyConnection, marts_dir: Path = MARTS_DIR, force: bool = False
+) -> bool:
+    """Materialize every mart as a table when the cases or the definitions changed.
+
+    The marts read only cases (and the small routes table), so what they show is
+    fixed by the last batch, the row counts of cases and case_versions, and the
+    mart SQL itself; when all four equal the last refresh's (mart_refreshes),
+    nothing is done and False returned. Otherwise all marts are rebuilt in one
+    transaction, so a reader never sees some marts newer than others.
+    """
+    definitions = mart_definitions(marts_dir)
+    definitions_hash = hashlib.sha256(
+        "\n".join(f"{name}\n{query}" for name, query in definitions.items()).encode("utf-8")
+    ).hexdigest()
+    state = con.execute(
+        "select (select max(batch_id) from ingest_log), (select count(*) from cases), "
+        "(select count(*) from case_versions)"
+    ).fetchall()[0]
+    last = con.execute(
+        "select last_batch_id, cases, case_versions, definitions_hash from mart_refreshes "
+        "order by refreshed_at desc limit 1"
+    ).fetchall()
+    if not force and last and last[0] == (*state, definitions_hash):
+        return False
+    started = time.perf_counter()
+    con.execute("begin transaction")
+    try:
+        for name, query in definitions.items():
+            con.execute(f"create or replace table {name} as\n{query}")
+        con.execute(
+            "insert into mart_refreshes values (?, ?, ?, ?, ?, ?)",
+            [_now(), *state, definitions_hash, time.perf_counter() - started],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return True
 
 
 # --- the writer lock -------------------------------------------------------------
@@ -156,7 +196,7 @@ def _read_holder(path: Path) -> str:
 
 
 def connect_working(home: Home) -> duckdb.DuckDBPyConnection:
-    """The working database, migrated and with current mart views. Hold writer_lock first."""
+    """The working database, migrated. Hold writer_lock first."""
     home.data.mkdir(parents=True, exist_ok=True)
     # Batches are staged as temp tables; when they spill, they spill outside the
     # home (raw text may hold personal data until validation has masked it).
@@ -169,7 +209,6 @@ def connect_working(home: Home) -> duckdb.DuckDBPyConnection:
     })
     try:
         migrate(con)
-        create_mart_views(con)
     except Exception:
         con.close()
         raise
@@ -202,6 +241,9 @@ def connect_analysts(home: Home) -> duckdb.DuckDBPyConnection:
 def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
     """Replace data/relief.duckdb atomically with a copy of the working database.
 
+    The marts are refreshed first (when the cases changed), so the copy's
+    statistics always describe the copy's cases.
+
     The caller holds the writer lock, so nothing writes while the checkpointed
     file is copied; the copy is synced, then renamed over the old one. A byte
     copy is several times faster than COPY FROM DATABASE, and the working
@@ -211,6 +253,7 @@ def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
     tmp = target.with_name(target.name + ".publishing")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
+    refresh_marts(con)
     con.execute("checkpoint")
     shutil.copyfile(home.warehouse, tmp)
     fsync_path(tmp)

@@ -23,6 +23,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from pipelines import cli, contract, stats, warehouse
+from pipelines.config import MARTS_DIR
 
 DECIDED = set(contract.DECIDED_OUTCOMES)
 GRANTED = set(contract.GRANTED_OUTCOMES)
@@ -310,6 +311,7 @@ def test_period_change_flags_a_real_change_and_holm_adjusts(home):
                   D(2024, 2 + i % 2, 5), D(2024, 3, 20)) for i in range(20)]
     with warehouse.open_writer(home) as con:
         load_cases(con, rows)
+        warehouse.refresh_marts(con)
         march = stats.period_change(con, date(2024, 3, 1))
     inst = march.filter((pl.col("route") == "installment") & (pl.col("comparison") == "previous_month"))
     assert inst["significant"].item() is True
@@ -443,13 +445,68 @@ def test_outcome_macros_are_the_contract(macros):
     assert {o for o, _, granted in got if granted} == set(contract.GRANTED_OUTCOMES)
 
 
-def test_every_mart_file_is_a_mart(home):
-    with warehouse.open_writer(home) as con:
-        views = {r[0] for r in con.execute(
-            "select view_name from duckdb_views() where not internal").fetchall()}
-    assert set(stats.MART_NAMES) <= views
+def test_every_mart_file_is_a_mart_table_in_the_analysts_copy(analysts):
+    tables = {r[0] for r in analysts.execute("select table_name from duckdb_tables()").fetchall()}
+    assert set(stats.MART_NAMES) <= tables
     assert {"route_outcomes", "route_outcomes_monthly", "route_outcomes_by_segment",
             "period_change", "route_switches", "plan_adherence"} <= set(stats.MART_NAMES)
+
+
+def test_each_mart_table_holds_exactly_what_its_query_gives(analysts):
+    # what the data dictionary promises a reader checking a figure by hand
+    for name, query in warehouse.mart_definitions().items():
+        assert analysts.execute(f"select * from {name}").fetchall() == \
+            analysts.execute(query).fetchall(), name
+
+
+def test_marts_are_recomputed_only_when_the_cases_change(home):
+    with warehouse.open_writer(home) as con:
+        load_cases(con, CASES[:5])
+        assert warehouse.refresh_marts(con) is True
+        assert warehouse.refresh_marts(con) is False  # nothing changed
+        load_cases(con, CASES[5:])
+        warehouse.publish(home, con)  # publishing refreshes what changed
+        warehouse.publish(home, con)  # and then has nothing to refresh
+        counted = con.execute("select cases from mart_refreshes order by refreshed_at").fetchall()
+    assert counted == [(5,), (len(CASES),)]
+    reader = warehouse.connect_analysts(home)
+    try:
+        requests = reader.execute("select sum(requests) from route_outcomes").fetchall()
+    finally:
+        reader.close()
+    assert requests == [(len(CASES),)]
+
+
+def test_changed_mart_definitions_are_recomputed(home, tmp_path):
+    marts = tmp_path / "marts"
+    marts.mkdir()
+    for path in MARTS_DIR.glob("*.sql"):
+        (marts / path.name).write_text(path.read_text("utf-8"), "utf-8")
+    with warehouse.open_writer(home) as con:
+        load_cases(con, CASES)
+        assert warehouse.refresh_marts(con, marts) is True
+        assert warehouse.refresh_marts(con, marts) is False
+        switches = marts / "route_switches.sql"
+        switches.write_text(switches.read_text("utf-8").replace(
+            "pairs.cases,", "pairs.cases, 'v2' as version,"), "utf-8")
+        assert warehouse.refresh_marts(con, marts) is True
+        assert {r[0] for r in con.execute("select version from route_switches").fetchall()} == {"v2"}
+
+
+def test_a_failed_refresh_leaves_every_mart_as_it_was(home, tmp_path):
+    marts = tmp_path / "marts"
+    marts.mkdir()
+    for path in MARTS_DIR.glob("*.sql"):
+        (marts / path.name).write_text(path.read_text("utf-8"), "utf-8")
+    (marts / "zz_broken.sql").write_text("select * from no_such_table", "utf-8")
+    with warehouse.open_writer(home) as con:
+        load_cases(con, CASES[:5])
+        warehouse.refresh_marts(con)
+        load_cases(con, CASES[5:])
+        with pytest.raises(duckdb.CatalogException):
+            warehouse.refresh_marts(con, marts)  # route_outcomes is rebuilt before the failure
+        assert con.execute("select sum(requests) from route_outcomes").fetchall() == [(5,)]
+        assert con.execute("select count(*) from mart_refreshes").fetchall() == [(1,)]
 
 
 # --- commands ---------------------------------------------------------------------
