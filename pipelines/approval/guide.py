@@ -86,11 +86,18 @@ def check_profile(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 def _positive(model, X: np.ndarray) -> np.ndarray:
+    if isinstance(model, registry.ScoringModel):  # numpy on a few rows: no thread pools
+        return model.predict_proba(X)[:, 1]
     # One thread: a handful of rows, and OpenMP spin-waits are slow on a busy machine.
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
         return model.predict_proba(X)[:, 1]
+
+
+def _encode(profiles: list[dict]) -> np.ndarray:
+    """Profiles -> feature rows, encoded in one pass (features.encode)."""
+    return F.encode({name: [p.get(name) for p in profiles] for name in F.FEATURES})
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -122,7 +129,7 @@ def intervals(p: np.ndarray, refit_predictions: list[np.ndarray], refit_rows: in
 
 
 def _route_rows(profile: dict, routes: list[str]) -> np.ndarray:
-    return np.vstack([F.encode_profile({**profile, "route": r}) for r in routes])
+    return _encode([{**profile, "route": r} for r in routes])
 
 
 def _typical_value(name: str, stats: dict) -> Any:
@@ -165,12 +172,12 @@ def factors(model, profile: dict, route: str, p: float, stats: dict,
         typical = _typical_value(name, stats)
         if typical == profile.get(name):
             continue
-        rows.append(F.encode_profile({**profile, "route": route, name: typical}))
+        rows.append({**profile, "route": route, name: typical})
         names.append(name)
         typicals.append(typical)
     if not rows:
         return []
-    effects = p - _positive(model, np.vstack(rows))
+    effects = p - _positive(model, _encode(rows))
     order = np.argsort(-np.abs(effects))
     out = []
     for i in order[:MAX_FACTORS]:

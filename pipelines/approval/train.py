@@ -455,7 +455,7 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
                                    f"the current model {current}'s {current_loss:.4f} on the same "
                                    "holdout (use --force to promote anyway)")
     metadata = build_metadata(result, data, current=current, current_loss=current_loss)
-    version = registry.save_version(home, result["bundle"], metadata)
+    version = registry.save_version(home, result["bundle"], metadata, check_rows=holdout.X)
     if promoted:
         registry.promote(home, version)
     return {

@@ -58,7 +58,8 @@ def test_training_reports_both_candidates_on_the_holdout(trained):
 def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
     home, result = trained
     folder = home.models / result["version"]
-    assert sorted(p.name for p in folder.iterdir()) == ["card.md", "metadata.json", "model.skops"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "card.md", "metadata.json", "model.skops", "scoring.npz"]
     assert registry.current_version(home) == result["version"]
     assert not [p for p in home.models.iterdir() if p.name.startswith(".")]
     assert registry.untrusted_in(folder / "model.skops") == []
@@ -126,6 +127,16 @@ def test_guide_answers_every_route_in_the_cli_shape(trained):
             assert f["effect"] in ("raises", "lowers") and f["feature"] in train.F.FEATURES
     assert answer["summary"]["en"].count(". ") + answer["summary"]["en"].endswith(".") == 2
     assert answer["summary"]["zh"].count("。") == 2
+
+
+def test_guide_from_the_scoring_form_equals_the_guide_from_model_skops(trained, monkeypatch):
+    home, result = trained
+    meta = registry.load_metadata(home, result["version"])
+    assert meta["scoring_form"]["file"] == "scoring.npz"
+    fast = guide.expectations(home, PROFILE)
+    assert isinstance(registry.load_current(home)[1]["model"], registry.ScoringModel)
+    monkeypatch.setattr(registry, "load_scoring", lambda home, version: None)
+    assert guide.expectations(home, PROFILE) == fast
 
 
 def test_similar_cases_match_a_direct_count(trained):
