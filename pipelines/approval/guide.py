@@ -5,8 +5,9 @@ For the route asked and every other route: the calibrated probability of approva
 this one and their observed rate, the factors that move the estimate away from the
 route's typical case, warnings, and a two-sentence summary in English and Chinese.
 
-Interactive and cold-started: imports stay lean (no polars, pandas, Prefect, rich),
-the model loads through registry (skops, explicit trusted types).
+Interactive and cold-started: imports stay lean (no polars, Prefect, skops), the models
+load through registry: from the version's scoring.npz (arrays only, checked against
+model.skops when written), else from model.skops (skops, explicit trusted types).
 """
 
 from __future__ import annotations
