@@ -18,7 +18,7 @@ from pipelines import faults, validate, warehouse
 from pipelines.config import SQL_DIR, Home
 from pipelines.privacy import mask
 from pipelines.sources import Refused, SourcePlan, plan_for
-from pipelines.sources.files import read_into
+from pipelines.sources.files import drop_source, open_source
 
 LOAD_SQL = SQL_DIR / "load" / "load_batch.sql"
 CASE_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".json", ".gz")
@@ -107,10 +107,11 @@ def read_and_validate(con: duckdb.DuckDBPyConnection, path: Path,
     Raises Refused for a file refused whole. Any connection will do: the writer's
     (serial ingest) or a private in-memory one (pipelines.staging, on a worker).
     """
-    raw = read_into(con, path)
-    faults.point("read")
+    raw = open_source(con, path)
     plan = plan_for(raw.headers, source)
-    return plan, validate.validate(con, plan, raw.line_sql, raw.headers)
+    counts = validate.validate(con, plan, raw)
+    faults.point("read")
+    return plan, counts
 
 
 def load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> None:
@@ -146,9 +147,8 @@ def refuse(con, name: str, digest: str | None, source: str, message: str) -> Ing
 
 def drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
     validate.drop_batch_relations(con)
-    for name in ("batch_raw", "batch_structural", "batch_rejects", "batch_reject_scans",
-                 "batch_line_shift", "batch_meta"):
-        con.execute(f"drop table if exists {name}")
+    drop_source(con)
+    con.execute("drop table if exists batch_meta")
 
 
 def ingest_paths(home: Home, paths: list[str | Path], source: str = "auto",

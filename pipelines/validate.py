@@ -1,11 +1,17 @@
 """Every rule of the contract, vectorized in DuckDB.
 
-From batch_raw (pipelines.sources.files) and a SourcePlan this builds, in the
-same connection:
+From the file's relation batch_source (pipelines.sources.files) and a SourcePlan
+this builds, in the same connection:
+- batch_typed: every record, typed, with whether it breaks a per-row rule and
+  whether it may hold personal data; the record's text is kept only for those;
 - batch_valid: the typed rows that pass, in the contract's columns plus source;
 - batch_quarantine: one row per rejected record with line, column, rule,
   reason and the offending value, masked (privacy.mask_sql).
-The SQL is generated from contract.py, so the rules are written once.
+The file is read once: typing and checking happen in that one pass, and only
+the rejected records are explained rule by rule afterwards. The SQL is generated
+from contract.py, so the rules are written once (`rules`); the pass computes
+whether any of them is broken with shortcuts for the common spellings that give
+the same answer (tests/test_validate.py checks that they agree).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import duckdb
 
 from pipelines import contract, privacy
 from pipelines.sources import SourcePlan
+from pipelines.sources.files import SOURCE_VIEW, RawFile, scan
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,15 @@ class Counts:
 class Rule:
     column: str
     rule: str
-    condition: str  # SQL boolean over the batch_text view: true when violated
+    condition: str  # SQL boolean over the text and typed columns: true when violated
     reason: str  # plain words, no value in it (the value is kept, masked, beside it)
+
+
+ISO_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+DECIMAL_TEXT = r"[+-]?[0-9]+(\.[0-9]+)?"
+INTEGER_TEXT = "[+-]?[0-9]+"
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT")
 
 
 def _lit(text: str) -> str:
@@ -42,14 +56,19 @@ def _t(name: str) -> str:
     return f'"{name}"'
 
 
-def typed_expr(col: contract.Column) -> str:
-    """SQL turning the trimmed text of col (NULL when empty) into its typed value, or NULL."""
-    t = _t(col.name)
+def _trimmed(text: str) -> str:
+    return f"nullif(trim({text}), '')"
+
+
+def typed_expr(col: contract.Column, t: str | None = None) -> str:
+    """SQL turning t, the trimmed text of col (NULL when empty; by default the column
+    named after col), into its typed value, or NULL. This is the definition."""
+    t = t or _t(col.name)
     if col.kind == "date":
         # try_cast is the fast path for ISO dates; strptime covers every accepted format.
         parts = ", ".join(f"cast(try_strptime({t}, {_lit(fmt)}) as date)"
                           for fmt in contract.DATE_FORMATS)
-        return (f"(case when regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+        return (f"(case when regexp_full_match({t}, {_lit(ISO_DATE)}) "
                 f"then try_cast({t} as date) else coalesce({parts}) end)")
     if col.kind == "enum":
         cases = " ".join(
@@ -62,11 +81,12 @@ def typed_expr(col: contract.Column) -> str:
         false = ", ".join(_lit(s) for s in contract.FALSE_SPELLINGS)
         return f"(case when lower({t}) in ({true}) then true when lower({t}) in ({false}) then false end)"
     if col.kind == "decimal":
-        return (f"(case when regexp_full_match({t}, '[+-]?[0-9]+(\\.[0-9]+)?') "
+        return (f"(case when regexp_full_match({t}, {_lit(DECIMAL_TEXT)}) "
                 f"then try_cast({t} as {col.sql_type}) end)")
     if col.kind == "integer":
         # Values beyond INTEGER's range are rejected as "not a whole number" too.
-        return f"(case when regexp_full_match({t}, '[+-]?[0-9]+') then try_cast({t} as integer) end)"
+        return (f"(case when regexp_full_match({t}, {_lit(INTEGER_TEXT)}) "
+                f"then try_cast({t} as integer) end)")
     return t
 
 
@@ -115,85 +135,200 @@ PERSONAL_DATA_KINDS = {
     "bank_card": "a bank card number",
 }
 
+# Rules that need the whole batch; validate() checks them after the per-row pass.
+BATCH_RULES = ("duplicate_case_id",)
 
-def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, line_sql: str,
-             headers: list[str]) -> Counts:
-    """Build batch_valid and batch_quarantine from batch_raw; return the counts.
+BATCH_RELATIONS = ("batch_valid", "batch_typed", "batch_duplicate_ids", "batch_personal_data",
+                   "batch_bad_rows", "batch_bad_text", "batch_rescan", "batch_quarantine")
 
-    One pass types every value and checks every per-row rule; duplicates and
-    personal data, which need the whole batch or Python's exact checks, are
-    found next from that pass's output.
+
+# --- the one pass: typed values and whether any per-row rule is broken ----------------
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """Where the pass finds one contract column's value."""
+    text: str  # SQL text of the value, untrimmed (NULL when absent)
+    native: str | None = None  # SQL of the file's own typed value, when it can be used as is
+
+
+def column_inputs(plan: SourcePlan, raw: RawFile) -> dict[str, ColumnInput]:
+    """A column the file already holds in the contract's type is used as is (Parquet);
+    everything else is text."""
+    inputs = {}
+    for col in contract.COLUMNS:
+        expr = plan.columns[col.name]
+        if expr == "null":
+            inputs[col.name] = ColumnInput("cast(null as varchar)")
+            continue
+        index = _raw_index(expr, len(raw.types))
+        kind = raw.types[index] if index is not None else "VARCHAR"
+        if kind == "VARCHAR":
+            inputs[col.name] = ColumnInput(expr if index is not None else f"cast({expr} as varchar)")
+        elif (col.kind, kind) in (("date", "DATE"), ("boolean", "BOOLEAN")) or (
+                col.kind == "integer" and kind in INTEGER_TYPES):
+            inputs[col.name] = ColumnInput(f"cast({expr} as varchar)", native=expr)
+        else:
+            inputs[col.name] = ColumnInput(f"cast({expr} as varchar)")
+    return inputs
+
+
+def _raw_index(expr: str, width: int) -> int | None:
+    if expr.startswith("c") and expr[1:].isdigit() and int(expr[1:]) < width:
+        return int(expr[1:])
+    return None
+
+
+def pass_typed_expr(col: contract.Column, source: ColumnInput) -> str:
+    """col's typed value (its warehouse type), equal to typed_expr of its trimmed text.
+
+    Values already spelled the canonical way (and native values) skip the trimming,
+    lowering and format guessing; the others go through typed_expr itself.
     """
-    drop_batch_relations(con)
-    skip = f"coalesce({plan.skip}, false)" if plan.skip else "false"
-    text_cols = ", ".join(
-        f"nullif(trim(cast({expr} as varchar)), '') as {_t(name)}"
-        for name, expr in plan.columns.items()
-    )
+    x = source.text
+    slow = typed_expr(col, _trimmed(x))
+    if source.native is not None:
+        n = source.native
+        if col.kind == "date":
+            # cast(date as varchar) is ISO for years 1-9999; other dates take the text path.
+            fast = f"(case when year({n}) between 1 and 9999 then {n} else {slow} end)"
+        elif col.kind == "integer":
+            fast = f"try_cast({n} as integer)"
+        else:
+            fast = n
+    elif col.kind in ("enum", "boolean"):
+        if col.kind == "enum":
+            spellings = contract.enum_spellings(col.enum)
+        else:
+            spellings = {**{s: "true" for s in contract.TRUE_SPELLINGS},
+                         **{s: "false" for s in contract.FALSE_SPELLINGS}}
+        whens = " ".join(
+            f"when {_lit(s)} then {_lit(v) if col.kind == 'enum' else v}"
+            for s, v in spellings.items() if s == s.strip().lower()
+        )
+        fast = f"(case {x} {whens} else {slow} end)"
+    elif col.kind in ("date", "decimal", "integer"):
+        shape = {"date": ISO_DATE, "decimal": DECIMAL_TEXT, "integer": INTEGER_TEXT}[col.kind]
+        target = {"date": "date", "decimal": col.sql_type, "integer": "integer"}[col.kind]
+        # Text in the canonical shape has nothing to trim, and its value is the cast.
+        fast = (f"(case when regexp_full_match({x}, {_lit(shape)}) "
+                f"then try_cast({x} as {target}) else {slow} end)")
+    else:
+        fast = slow
+    return f"cast({fast} as {col.sql_type})"
+
+
+def pass_violation(col: contract.Column, source: ColumnInput) -> str | None:
+    """SQL true when the row breaks any rule of col alone (over the typed column and
+    the text); the same answer as the OR of those rules' conditions."""
+    typed = _t(col.name)
+    limits = []
+    if col.minimum is not None:
+        limits.append(f"{typed} < {col.minimum}")
+    if col.maximum is not None:
+        limits.append(f"{typed} > {col.maximum}")
+    if col.kind == "text":
+        checks = []
+        if col.pattern:
+            checks.append(f"not regexp_full_match({typed}, {_lit(col.pattern[1:-1])})")
+        else:
+            checks.append(f"length({typed}) > 64")
+        return f"coalesce({' or '.join(checks)}, {'true' if col.required else 'false'})"
+    # Unparseable or missing: the typed value is NULL although the text is not blank.
+    present = "true" if col.required else f"coalesce(trim({source.text}) <> '', false)"
+    within = " or ".join(limits) or "false"
+    return f"(case when {typed} is not null then {within} else {present} end)"
+
+
+CROSS_COLUMN_VIOLATION = (
+    "coalesce(\"decided_on\" < \"applied_on\", false) "
+    "or coalesce(\"outcome\" = 'pending' and \"decided_on\" is not null, false)"
+)
+
+
+def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
+    """The statement that reads batch_source once into batch_typed."""
+    width = len(raw.types)
+    source = SOURCE_VIEW
+    if any(t != "VARCHAR" for t in raw.types) and any(
+            e != "null" and _raw_index(e, width) is None for e in plan.columns.values()):
+        # A source that maps by SQL over text, on a typed file: give it text.
+        source = f"(select {', '.join(f'cast(c{i} as varchar) as c{i}' for i in range(width))} " \
+                 f"from {SOURCE_VIEW})"
+        raw = RawFile(raw.path, raw.fmt, raw.compressed, raw.encoding, raw.headers,
+                      ("VARCHAR",) * width, raw.line_sql)
+    inputs = column_inputs(plan, raw)
+    text = [f"c{i}" if t == "VARCHAR" else f"cast(c{i} as varchar)" for i, t in enumerate(raw.types)]
+    typed_cols = ", ".join(
+        f"{pass_typed_expr(c, inputs[c.name])} as {_t(c.name)}" for c in contract.COLUMNS)
+    skipped = f"coalesce({plan.skip}, false)" if plan.skip else "false"
     # Personal data is looked for in every column whose valid values could hold it:
     # free text, decimals, and columns the source does not map ("a value anywhere").
     # Enumerations, dates, booleans and integers that hold such a value fail their
     # type check, so the row is quarantined (and the value masked) anyway.
     mapped = {expr: name for name, expr in plan.columns.items()}
     scanned = [
-        f"c{i}" for i in range(len(headers))
+        text[i] for i in range(width)
         if f"c{i}" not in mapped or contract.BY_NAME[mapped[f"c{i}"]].kind in ("text", "decimal")
     ]
-    pii_suspect = " or ".join(
-        f"coalesce(regexp_matches({col}, {_lit(privacy.PREFILTER_SQL)}), false)" for col in scanned
-    ) or "false"
-    con.execute(
-        f"""create temp view batch_text as
-        select batch_raw.rowid as row_id, {text_cols},
-               {pii_suspect} as pii_suspect
-        from batch_raw where not ({skip})"""
-    )
-    rule_list = rules()
-    typed_cols = ", ".join(f"{typed_expr(c)} as {_t('typed_' + c.name)}" for c in contract.COLUMNS)
-    final_cols = ", ".join(
-        f"cast({_t('typed_' + c.name)} as {c.sql_type}) as {c.name}" for c in contract.COLUMNS
-    )
-    row_rules = " or ".join(
-        f"coalesce({r.condition}, false)" for r in rule_list if r.rule not in BATCH_RULES
-    )
-    con.execute(
-        f"""create temp table batch_typed as
-        with typed as (select *, {typed_cols} from batch_text)
-        select row_id, pii_suspect, ({row_rules}) as breaks_rule, {final_cols}
-        from typed"""
-    )
+    pii_suspect = " or ".join(privacy.prefilter_sql(col) for col in scanned) or "false"
+    violations = " or ".join(
+        [v for c in contract.COLUMNS if (v := pass_violation(c, inputs[c.name]))]
+        + [CROSS_COLUMN_VIOLATION])
+    raw_passed = ", ".join(f"c{i}" for i in range(width))
+    return f"""create temp table batch_typed as
+        with typed as (
+            select {typed_cols}, {skipped} as skipped, {pii_suspect} as pii_suspect, {raw_passed}
+            from {source}
+        ),
+        checked as (select *, not skipped and ({violations}) as breaks_rule from typed)
+        select {', '.join(_t(c.name) for c in contract.COLUMNS)}, skipped, breaks_rule,
+               pii_suspect and not skipped as pii_suspect,
+               -- the record's text, only where it may be needed to explain a rejection
+               case when not skipped and (breaks_rule or pii_suspect) then [{', '.join(text)}]
+               end as raw_text
+        from checked"""
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> Counts:
+    """Build batch_typed, batch_valid and batch_quarantine from batch_source; return counts.
+
+    One pass types every value and checks every per-row rule; duplicates and
+    personal data, which need the whole batch or Python's exact checks, are
+    found next from that pass's output.
+    """
+    drop_batch_relations(con)
+    raw = scan(con, raw, pass_sql(plan, raw))
     con.execute(
         "create temp table batch_duplicate_ids as select case_id from batch_typed "
-        "where case_id is not null group by case_id having count(*) > 1"
+        "where case_id is not null and not skipped group by case_id having count(*) > 1"
     )
-    _find_personal_data(con, headers, set(plan.columns.values()))
+    _find_personal_data(con, raw.headers, set(plan.columns.values()))
     con.execute(
         """create temp table batch_bad_rows as
-        select row_id from batch_typed where breaks_rule
-        union select row_id from batch_typed
-              where case_id in (select case_id from batch_duplicate_ids)
-        union select row_id from batch_personal_data"""
+        select rowid as row_id, raw_text from batch_typed
+        where breaks_rule
+           or (not skipped and case_id in (select case_id from batch_duplicate_ids))
+           or (pii_suspect and rowid in (select row_id from batch_personal_data))"""
     )
     con.execute(
         f"create temp view batch_valid as select {_lit(plan.source)} as source, "
         + ", ".join(c.name for c in contract.COLUMNS)
-        + " from batch_typed anti join batch_bad_rows using (row_id)"
+        + " from batch_typed where not skipped and not breaks_rule"
+        " and rowid not in (select row_id from batch_bad_rows)"
     )
-    _build_quarantine(con, plan, rule_list, line_sql)
+    _bad_rows_text(con, len(raw.headers))
+    _build_quarantine(con, plan, rules(), raw.line_sql)
 
     total, skipped = con.execute(
-        f"select count(*), count(*) filter (where {skip}) from batch_raw").fetchall()[0]
+        "select count(*), count(*) filter (where skipped) from batch_typed").fetchall()[0]
     bad = con.execute("select count(*) from batch_bad_rows").fetchall()[0][0]
     quarantined = con.execute("select count(*) from batch_quarantine").fetchall()[0][0]
     loaded = total - skipped - bad
     return Counts(loaded + quarantined + skipped, loaded, quarantined, skipped)
-
-
-# Rules that need the whole batch; validate() checks them after the per-row pass.
-BATCH_RULES = ("duplicate_case_id",)
-
-BATCH_RELATIONS = ("batch_text", "batch_valid", "batch_typed", "batch_duplicate_ids",
-                   "batch_personal_data", "batch_bad_rows", "batch_quarantine")
 
 
 def drop_batch_relations(con: duckdb.DuckDBPyConnection) -> None:
@@ -205,6 +340,33 @@ def drop_batch_relations(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"drop {'view' if kind[0][0] == 'VIEW' else 'table'} {name}")
 
 
+def _bad_rows_text(con: duckdb.DuckDBPyConnection, width: int) -> None:
+    """batch_bad_text: row_id and the text c0..cN of every rejected record.
+
+    The pass kept the text of the records that broke a rule or may hold personal
+    data; a record rejected only as a duplicate is read again from the file, which
+    happens only when a file holds such duplicates.
+    """
+    columns = ", ".join(f"raw_text[{i + 1}] as c{i}" for i in range(width))
+    con.execute(
+        f"create temp table batch_bad_text as select row_id, {columns} from batch_bad_rows "
+        "where raw_text is not null"
+    )
+    missing = con.execute(
+        "select count(*) from batch_bad_rows where raw_text is null").fetchall()[0][0]
+    if not missing:
+        return
+    text = ", ".join(f"cast(c{i} as varchar) as c{i}" for i in range(width))
+    # Read in file order, like the pass, so rowid is the same record's position.
+    con.execute(f"create temp table batch_rescan as select {text} from {SOURCE_VIEW}")
+    con.execute(
+        f"insert into batch_bad_text select r.rowid, {', '.join(f'r.c{i}' for i in range(width))} "
+        "from batch_rescan r join batch_bad_rows b on r.rowid = b.row_id "
+        "where b.raw_text is null"
+    )
+    con.execute("drop table batch_rescan")
+
+
 def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str],
                         mapped: set[str]) -> None:
     """Exact checks (check digits, Luhn) on the few rows the SQL prefilter flags.
@@ -212,15 +374,9 @@ def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str],
     The offending value is kept (masked) only for contract columns: a column the
     source does not map, such as a free-text narrative, is never stored at all.
     """
-    import pyarrow as pa
-
-    columns = ", ".join(f"c{i}" for i in range(len(headers)))
-    suspects = con.execute(
-        f"select t.row_id, {columns} from batch_typed t join batch_raw on batch_raw.rowid = t.row_id "
-        "where t.pii_suspect"
-    ).fetchall()
+    suspects = con.execute("select rowid, raw_text from batch_typed where pii_suspect").fetchall()
     found: dict[str, list] = {"row_id": [], "column_name": [], "kind": [], "value": []}
-    for row_id, *values in suspects:  # only the rows the prefilter flagged
+    for row_id, values in suspects:  # only the rows the prefilter flagged
         for index, (header, value) in enumerate(zip(headers, values, strict=True)):
             kind = privacy.find_personal_data(value)
             if kind:
@@ -229,11 +385,12 @@ def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str],
                                      strict=True):
                     found[key].append(item)
                 break
-    con.register("batch_found_personal_data", pa.table(found, schema=pa.schema([
-        ("row_id", pa.int64()), ("column_name", pa.string()), ("kind", pa.string()),
-        ("value", pa.string())])))
-    con.execute("create temp table batch_personal_data as select * from batch_found_personal_data")
-    con.unregister("batch_found_personal_data")
+    con.execute(
+        "create temp table batch_personal_data as select unnest(?::bigint[]) as row_id, "
+        "unnest(?::varchar[]) as column_name, unnest(?::varchar[]) as kind, "
+        "unnest(?::varchar[]) as value",
+        [found["row_id"], found["column_name"], found["kind"], found["value"]],
+    )
 
 
 def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_list: list[Rule],
@@ -254,9 +411,7 @@ def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_lis
     con.execute(
         f"""create temp table batch_quarantine as
         with bad_text as (
-            -- Text again only for the rejected rows: the valid ones never need it.
-            select batch_raw.rowid as row_id, {line_sql} as line, {text_cols}
-            from batch_raw semi join batch_bad_rows on batch_raw.rowid = batch_bad_rows.row_id
+            select row_id, {line_sql} as line, {text_cols} from batch_bad_text
         ),
         bad as (select *, {typed_cols} from bad_text),
         listed as (

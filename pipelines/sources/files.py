@@ -1,14 +1,18 @@
-"""Reading a case file into DuckDB as text, whatever its format and encoding.
+"""Opening a case file as a DuckDB relation, whatever its format and encoding.
 
 The format is detected from the content, not the file name: gzip by its magic
 bytes, Parquet by `PAR1`, JSON Lines by a leading `{`, otherwise CSV. CSV text
 is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding.
 
-The result is a temp table `batch_raw` in the given connection: one varchar
+`open_source` defines the temp view `batch_source` in the given connection: one
 column per file column, named c0, c1, ... (the file's own names are kept in
-RawFile.headers for the source's mapping), in file order, so its rowid is the
-record's position. Malformed CSV records (too few or too many fields, broken
-quoting) are kept in `batch_structural` with their line number.
+RawFile.headers for the source's mapping), in file order. CSV and JSON Lines
+columns are text; Parquet columns keep their own types (RawFile.types), so a
+column already stored as the contract's type needs no round trip through text.
+Nothing is materialized here: validation reads the view once (`scan`), so the
+file is parsed once, typed and checked in the same pass. Malformed CSV records
+(too few or too many fields, broken quoting) are kept in `batch_structural`
+with their line number.
 """
 
 from __future__ import annotations
@@ -17,14 +21,23 @@ import codecs
 import csv
 import gzip
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
-from pipelines.privacy import mask
+from pipelines.privacy import mask, mask_sql
 
 SAMPLE_BYTES = 1 << 20
+SOURCE_VIEW = "batch_source"
+BUFFER_RELATION = "batch_buffer"  # transcoded GB18030 text, registered in memory
+
+# Temp relations of one read, dropped by drop_source (batch_source is a view).
+SOURCE_TABLES = ("batch_structural", "batch_rejects", "batch_reject_scans", "batch_line_shift")
+
+
+# Errors of the statement itself, not of the file: never turned into a refusal.
+PROGRAMMING_ERRORS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
 
 
 class Refused(Exception):
@@ -33,12 +46,15 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class RawFile:
+    path: Path
     fmt: str  # csv | parquet | jsonl
     compressed: bool
     encoding: str | None
     headers: list[str]
-    rows_read: int  # records seen, structural rejects included
-    # SQL expression giving a batch_raw row's line number from its rowid.
+    # DuckDB type of each column c0..cN of batch_source ("VARCHAR" for CSV and JSON Lines).
+    types: tuple[str, ...]
+    # SQL expression giving a record's line number from row_id, its 0-based position
+    # among the records batch_source yields.
     line_sql: str
 
 
@@ -64,17 +80,60 @@ def sniff(path: Path) -> tuple[str, bool, bytes]:
     return "csv", compressed, sample
 
 
-def read_into(con: duckdb.DuckDBPyConnection, path: Path) -> RawFile:
-    """Load the file into temp table batch_raw (and batch_structural); see module doc."""
+def open_source(con: duckdb.DuckDBPyConnection, path: Path) -> RawFile:
+    """Define batch_source over the file (and an empty batch_structural); see module doc."""
     fmt, compressed, sample = sniff(path)
-    for name in ("batch_raw", "batch_structural"):
-        con.execute(f"drop table if exists {name}")
+    drop_source(con)
     con.execute("create temp table batch_structural (line bigint, rule varchar, raw varchar)")
     if fmt == "parquet":
-        return _read_parquet(con, path)
+        return _open_parquet(con, path)
     if fmt == "jsonl":
-        return _read_jsonl(con, path, compressed)
-    return _read_csv(con, path, compressed, sample)
+        return _open_jsonl(con, path, compressed)
+    return _open_csv(con, path, compressed, sample)
+
+
+def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str) -> RawFile:
+    """Run the one statement that reads batch_source; the file's errors refuse it.
+
+    A CSV whose first megabyte was UTF-8 but whose rest is not is read again as
+    GB18030 (the returned RawFile says so). After a CSV scan, the records DuckDB
+    rejected are in batch_structural and raw.line_sql accounts for them.
+    """
+    try:
+        con.execute(statement)
+    except PROGRAMMING_ERRORS:
+        raise
+    except duckdb.Error as exc:
+        if raw.fmt == "csv" and raw.encoding == "utf-8" and "unicode" in str(exc).lower():
+            # The first megabyte was plain ASCII but the rest is not UTF-8.
+            raw = replace(raw, encoding="gb18030")
+            _csv_view(con, _transcoded(raw.path, raw.compressed), len(raw.headers), False)
+            try:
+                con.execute(statement)
+            except PROGRAMMING_ERRORS:
+                raise
+            except duckdb.Error as again:
+                raise Refused(_refusal(raw, again)) from None
+        else:
+            raise Refused(_refusal(raw, exc)) from None
+    if raw.fmt == "csv":
+        _finish_csv(con)
+    return raw
+
+
+def drop_source(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop view if exists {SOURCE_VIEW}")
+    for name in SOURCE_TABLES:
+        con.execute(f"drop table if exists {name}")
+    try:
+        con.unregister(BUFFER_RELATION)
+    except duckdb.Error:
+        pass
+
+
+def _refusal(raw: RawFile, exc: Exception) -> str:
+    what = {"csv": "a CSV table", "parquet": "a Parquet table", "jsonl": "JSON Lines"}[raw.fmt]
+    return f"is not {what} DuckDB can {'parse' if raw.fmt == 'csv' else 'read'}: {_first_line(exc)}"
 
 
 # --- CSV ---------------------------------------------------------------------
@@ -102,43 +161,41 @@ def _header(text: str) -> list[str]:
     return [h.lstrip("\ufeff") for h in first]
 
 
-def _read_csv(con, path: Path, compressed: bool, sample: bytes) -> RawFile:
+def _transcoded(path: Path, compressed: bool) -> io.BytesIO:
+    # DuckDB reads UTF-8 only without extensions we cannot download: transcode
+    # in memory (never to a file: the text may hold personal data).
+    raw = gzip.open(path).read() if compressed else path.read_bytes()
+    try:
+        return io.BytesIO(raw.decode("gb18030").encode("utf-8"))
+    except UnicodeDecodeError:
+        raise Refused("cannot be decoded as UTF-8 or GB18030/GBK text") from None
+
+
+def _open_csv(con, path: Path, compressed: bool, sample: bytes) -> RawFile:
     complete = len(sample) < SAMPLE_BYTES
     encoding = _detect_encoding(sample, complete)
-    source: object = str(path)
+    source: Path | io.BytesIO = path
     if encoding != "utf-8":
-        # DuckDB reads UTF-8 only without extensions we cannot download: transcode
-        # in memory (never to a file: the text may hold personal data).
-        raw = gzip.open(path).read() if compressed else path.read_bytes()
-        try:
-            source = io.BytesIO(raw.decode("gb18030").encode("utf-8"))
-        except UnicodeDecodeError:
-            raise Refused("cannot be decoded as UTF-8 or GB18030/GBK text") from None
+        source = _transcoded(path, compressed)
         text_head = source.getvalue()[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
     else:
         text_head = sample.decode("utf-8", errors="ignore")
     headers = _header(text_head.lstrip("\ufeff"))
-    try:
-        _csv_to_table(con, source, headers, compressed and encoding == "utf-8")
-    except duckdb.Error as exc:
-        if encoding == "utf-8" and "unicode" in str(exc).lower():
-            # The first megabyte was plain ASCII but the rest is not UTF-8.
-            raw = gzip.open(path).read() if compressed else path.read_bytes()
-            try:
-                source = io.BytesIO(raw.decode("gb18030").encode("utf-8"))
-            except UnicodeDecodeError:
-                raise Refused("cannot be decoded as UTF-8 or GB18030/GBK text") from None
-            encoding = "gb18030"
-            _csv_to_table(con, source, headers, False)
-        else:
-            raise Refused(f"is not a CSV table DuckDB can parse: {_first_line(exc)}") from None
-    return _finish_csv(con, encoding, headers, compressed)
+    _csv_view(con, source, len(headers), compressed and encoding == "utf-8")
+    # A valid record's line: its position + 1 (header) + rejected lines before it.
+    line_sql = (
+        "(row_id + 2 + coalesce((select max(s.shift) from batch_line_shift s "
+        "where s.first_row_after <= row_id), 0))"
+    )
+    return RawFile(path, "csv", compressed, encoding, headers, ("VARCHAR",) * len(headers),
+                   line_sql)
 
 
-def _csv_to_table(con, source, headers: list[str], gzip_compressed: bool) -> None:
-    columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
+def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool) -> None:
+    columns = {f"c{i}": "VARCHAR" for i in range(width)}
     for name in ("batch_rejects", "batch_reject_scans"):
         con.execute(f"drop table if exists {name}")
+    con.execute(f"drop view if exists {SOURCE_VIEW}")
     if isinstance(source, io.BytesIO):
         # The Python API's spelling of the same options as the SQL below.
         relation = con.read_csv(
@@ -146,24 +203,23 @@ def _csv_to_table(con, source, headers: list[str], gzip_compressed: bool) -> Non
             quotechar='"', escapechar='"', store_rejects=True, rejects_table="batch_rejects",
             rejects_scan="batch_reject_scans", null_padding=False, strict_mode=True,
         )
-        con.register("batch_buffer", relation)
-        con.execute("create temp table batch_raw as select * from batch_buffer")
-        con.unregister("batch_buffer")
+        con.register(BUFFER_RELATION, relation)
+        con.execute(f"create temp view {SOURCE_VIEW} as select * from {BUFFER_RELATION}")
         return
     cols = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
     compression = "gzip" if gzip_compressed else "none"
     con.execute(
-        "create temp table batch_raw as select * from read_csv(?, columns = {" + cols + "}, "
-        "header = false, skip = 1, auto_detect = false, delim = ',', quote = '\"', "
-        "escape = '\"', store_rejects = true, rejects_table = 'batch_rejects', "
+        f"create temp view {SOURCE_VIEW} as select * from read_csv({_sql_literal(str(source))}, "
+        "columns = {" + cols + "}, header = false, skip = 1, auto_detect = false, delim = ',', "
+        "quote = '\"', escape = '\"', store_rejects = true, rejects_table = 'batch_rejects', "
         "rejects_scan = 'batch_reject_scans', null_padding = false, strict_mode = true, "
-        f"compression = '{compression}')",
-        [str(source)],
+        f"compression = '{compression}')"
     )
 
 
-def _finish_csv(con, encoding: str, headers: list[str], compressed: bool) -> RawFile:
+def _finish_csv(con) -> None:
     # One row per rejected line; its raw text is masked before it is kept.
+    con.execute("delete from batch_structural")
     con.execute(
         f"""insert into batch_structural
         select line,
@@ -171,29 +227,15 @@ def _finish_csv(con, encoding: str, headers: list[str], compressed: bool) -> Raw
                    when 'MISSING COLUMNS' then 'too_few_fields'
                    when 'TOO MANY COLUMNS' then 'too_many_fields'
                    else 'malformed_record' end,
-               {_mask_sql('any_value(csv_line)')}
+               {mask_sql('any_value(csv_line)')}
         from batch_rejects group by line"""
     )
-    # A valid record's line: its position + 1 (header) + rejected lines before it.
     con.execute("drop table if exists batch_line_shift")
     con.execute(
         """create temp table batch_line_shift as
         select line - j - 1 as first_row_after, j as shift
         from (select line, row_number() over (order by line) as j from batch_structural)"""
     )
-    rows = con.execute("select count(*) from batch_raw").fetchall()[0][0]
-    rows += con.execute("select count(*) from batch_structural").fetchall()[0][0]
-    line_sql = (
-        "(batch_raw.rowid + 2 + coalesce((select max(s.shift) from batch_line_shift s "
-        "where s.first_row_after <= batch_raw.rowid), 0))"
-    )
-    return RawFile("csv", compressed, encoding, headers, rows, line_sql)
-
-
-def _mask_sql(expr: str) -> str:
-    from pipelines.privacy import mask_sql
-
-    return mask_sql(expr)
 
 
 def _first_line(exc: Exception) -> str:
@@ -204,43 +246,46 @@ def _first_line(exc: Exception) -> str:
 # --- Parquet and JSON Lines -----------------------------------------------------
 
 
-def _text_table(con, relation_sql: str, params: list) -> list[str]:
-    described = con.execute(f"describe select * from {relation_sql}", params).fetchall()
-    headers = [row[0] for row in described]
-    if not headers:
+def _describe(con, relation_sql: str, what: str) -> list[tuple[str, str]]:
+    try:
+        described = con.execute(f"describe select * from {relation_sql}").fetchall()
+    except duckdb.Error as exc:
+        raise Refused(f"is not {what} DuckDB can read: {_first_line(exc)}") from None
+    if not described:
         raise Refused("has no columns: not a table")
+    return [(row[0], str(row[1]).upper()) for row in described]
+
+
+def _open_parquet(con, path: Path) -> RawFile:
+    relation = f"read_parquet({_sql_literal(str(path))})"
+    described = _describe(con, relation, "a Parquet table")
+    select = ", ".join(f"{_quote_ident(h)} as c{i}" for i, (h, _) in enumerate(described))
+    con.execute(f"create temp view {SOURCE_VIEW} as select {select} from {relation}")
+    return RawFile(path, "parquet", False, None, [h for h, _ in described],
+                   tuple(kind for _, kind in described), "(row_id + 1)")
+
+
+def _open_jsonl(con, path: Path, compressed: bool) -> RawFile:
+    relation = (
+        f"read_json({_sql_literal(str(path))}, format := 'newline_delimited', records := true, "
+        f"sample_size := -1, union_by_name := true, "
+        f"compression := '{'gzip' if compressed else 'none'}')"
+    )
+    described = _describe(con, relation, "JSON Lines")
     # Mixed-type JSON fields arrive as JSON values; ->> '$' unquotes their strings.
     select = ", ".join(
-        (f"{_quote_ident(h)} ->> '$'" if str(kind).upper() == "JSON" else
-         f"cast({_quote_ident(h)} as varchar)") + f" as c{i}"
-        for i, (h, kind) in enumerate((row[0], row[1]) for row in described)
+        (f"{_quote_ident(h)} ->> '$'" if kind == "JSON" else f"cast({_quote_ident(h)} as varchar)")
+        + f" as c{i}"
+        for i, (h, kind) in enumerate(described)
     )
-    con.execute(f"create temp table batch_raw as select {select} from {relation_sql}", params)
-    return headers
-
-
-def _read_parquet(con, path: Path) -> RawFile:
-    try:
-        headers = _text_table(con, "read_parquet(?)", [str(path)])
-    except duckdb.Error as exc:
-        raise Refused(f"is not a Parquet table DuckDB can read: {_first_line(exc)}") from None
-    rows = con.execute("select count(*) from batch_raw").fetchall()[0][0]
-    return RawFile("parquet", False, None, headers, rows, "(batch_raw.rowid + 1)")
-
-
-def _read_jsonl(con, path: Path, compressed: bool) -> RawFile:
-    try:
-        headers = _text_table(
-            con,
-            "read_json(?, format := 'newline_delimited', records := true, "
-            "sample_size := -1, union_by_name := true, compression := ?)",
-            [str(path), "gzip" if compressed else "none"],
-        )
-    except duckdb.Error as exc:
-        raise Refused(f"is not JSON Lines DuckDB can read: {_first_line(exc)}") from None
-    rows = con.execute("select count(*) from batch_raw").fetchall()[0][0]
-    return RawFile("jsonl", compressed, "utf-8", headers, rows, "(batch_raw.rowid + 1)")
+    con.execute(f"create temp view {SOURCE_VIEW} as select {select} from {relation}")
+    return RawFile(path, "jsonl", compressed, "utf-8", [h for h, _ in described],
+                   ("VARCHAR",) * len(described), "(row_id + 1)")
 
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
