@@ -113,9 +113,10 @@ def refresh_marts(
     """Materialize every mart as a table when the cases or the definitions changed.
 
     The marts read only cases (and the small routes table), so what they show is
-    fixed by the last batch, the row counts of cases and case_versions, and the
-    mart SQL itself; when all four equal the last refresh's (mart_refreshes),
-    nothing is done and False returned. Otherwise all marts are rebuilt in one
+    fixed by the newest batch in cases, the row counts of cases and case_versions
+    (every load adds a batch or moves versions) and the mart SQL itself; when all
+    four equal the last refresh's (mart_refreshes), nothing is done and False is
+    returned: a batch that loaded nothing (unchanged, refused) costs no refresh. Otherwise all marts are rebuilt in one
     transaction, so a reader never sees some marts newer than others.
     """
     definitions = mart_definitions(marts_dir)
@@ -123,7 +124,7 @@ def refresh_marts(
         "\n".join(f"{name}\n{query}" for name, query in definitions.items()).encode("utf-8")
     ).hexdigest()
     state = con.execute(
-        "select (select max(batch_id) from ingest_log), (select count(*) from cases), "
+        "select (select max(batch_id) from cases), (select count(*) from cases), "
         "(select count(*) from case_versions)"
     ).fetchall()[0]
     last = con.execute(

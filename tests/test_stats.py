@@ -467,6 +467,9 @@ def test_marts_are_recomputed_only_when_the_cases_change(home):
         load_cases(con, CASES[5:])
         warehouse.publish(home, con)  # publishing refreshes what changed
         warehouse.publish(home, con)  # and then has nothing to refresh
+        con.execute("insert into ingest_log values (99, 'f', null, 'canonical', 'refused', 0, 0, "
+                    "0, 0, true, 'not a table', now())")
+        warehouse.publish(home, con)  # a batch that loaded nothing changes no figure
         counted = con.execute("select cases from mart_refreshes order by refreshed_at").fetchall()
     assert counted == [(5,), (len(CASES),)]
     reader = warehouse.connect_analysts(home)
