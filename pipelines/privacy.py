@@ -28,10 +28,12 @@ def prefilter_sql(expr: str) -> str:
     """SQL true when the text expr may hold personal data (never NULL).
 
     A superset of find_personal_data: an e-mail holds '@', and every other
-    identifier has at least 11 characters, so shorter values skip the regex.
+    identifier has at least 11 characters, so shorter values skip the regex
+    (a CASE: DuckDB evaluates its branches only for the rows that reach them).
     """
-    return (f"coalesce(contains({expr}, '@') or (length({expr}) >= 11 and "
-            f"regexp_matches({expr}, '{_sql_literal(PREFILTER_SQL)}')), false)")
+    return (f"(case when {expr} is null then false when contains({expr}, '@') then true "
+            f"when strlen({expr}) >= 11 then regexp_matches({expr}, '{_sql_literal(PREFILTER_SQL)}') "
+            "else false end)")
 
 
 EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"

@@ -180,42 +180,50 @@ def _raw_index(expr: str, width: int) -> int | None:
 
 
 def pass_typed_expr(col: contract.Column, source: ColumnInput) -> str:
-    """col's typed value (its warehouse type), equal to typed_expr of its trimmed text.
+    """col's typed value (its warehouse type; enumerations as an ENUM until loaded),
+    equal to typed_expr of its trimmed text.
 
     Values already spelled the canonical way (and native values) skip the trimming,
-    lowering and format guessing; the others go through typed_expr itself.
+    lowering and format guessing; the others go through typed_expr itself. Empty
+    values are NULL at once (CASE, unlike AND/OR/coalesce, evaluates a branch only
+    for the rows that reach it).
     """
     x = source.text
     slow = typed_expr(col, _trimmed(x))
+    target = enum_sql_type(col) if col.kind == "enum" else col.sql_type
     if source.native is not None:
         n = source.native
         if col.kind == "date":
             # cast(date as varchar) is ISO for years 1-9999; other dates take the text path.
-            fast = f"(case when year({n}) between 1 and 9999 then {n} else {slow} end)"
+            shortcut = f"when year({n}) between 1 and 9999 then {n}"
         elif col.kind == "integer":
-            fast = f"try_cast({n} as integer)"
+            shortcut = f"when true then try_cast({n} as integer)"
         else:
-            fast = n
-    elif col.kind in ("enum", "boolean"):
-        if col.kind == "enum":
-            spellings = contract.enum_spellings(col.enum)
-        else:
-            spellings = {**{s: "true" for s in contract.TRUE_SPELLINGS},
-                         **{s: "false" for s in contract.FALSE_SPELLINGS}}
-        whens = " ".join(
-            f"when {_lit(s)} then {_lit(v) if col.kind == 'enum' else v}"
-            for s, v in spellings.items() if s == s.strip().lower()
-        )
-        fast = f"(case {x} {whens} else {slow} end)"
+            shortcut = f"when true then {n}"
+        return f"cast((case when {n} is null then null {shortcut} else {slow} end) as {target})"
+    if col.kind == "enum":
+        # A canonical value is one lookup, and a one-byte code is cheaper to hold
+        # than the text.
+        shortcut = (f"when try_cast({x} as {target}) is not null "
+                    f"then try_cast({x} as {target})")
+    elif col.kind == "boolean":
+        spellings = {**{s: "true" for s in contract.TRUE_SPELLINGS},
+                     **{s: "false" for s in contract.FALSE_SPELLINGS}}
+        shortcut = " ".join(f"when {x} = {_lit(s)} then {v}" for s, v in spellings.items()
+                            if s == s.strip().lower())
     elif col.kind in ("date", "decimal", "integer"):
         shape = {"date": ISO_DATE, "decimal": DECIMAL_TEXT, "integer": INTEGER_TEXT}[col.kind]
-        target = {"date": "date", "decimal": col.sql_type, "integer": "integer"}[col.kind]
+        cast_to = {"date": "date", "decimal": col.sql_type, "integer": "integer"}[col.kind]
         # Text in the canonical shape has nothing to trim, and its value is the cast.
-        fast = (f"(case when regexp_full_match({x}, {_lit(shape)}) "
-                f"then try_cast({x} as {target}) else {slow} end)")
+        shortcut = (f"when regexp_full_match({x}, {_lit(shape)}) "
+                    f"then try_cast({x} as {cast_to})")
     else:
-        fast = slow
-    return f"cast({fast} as {col.sql_type})"
+        return f"cast({slow} as {target})"
+    return f"cast((case when {x} is null then null {shortcut} else {slow} end) as {target})"
+
+
+def enum_sql_type(col: contract.Column) -> str:
+    return "enum(" + ", ".join(_lit(v) for v in col.enum or ()) + ")"
 
 
 def pass_violation(col: contract.Column, source: ColumnInput) -> str | None:
@@ -316,7 +324,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> 
     )
     con.execute(
         f"create temp view batch_valid as select {_lit(plan.source)} as source, "
-        + ", ".join(c.name for c in contract.COLUMNS)
+        + ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in contract.COLUMNS)
         + " from batch_typed where not skipped and not breaks_rule"
         " and rowid not in (select row_id from batch_bad_rows)"
     )
