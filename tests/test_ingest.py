@@ -6,6 +6,7 @@ import gzip
 import json
 import subprocess
 import sys
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -184,6 +185,55 @@ def test_duplicate_case_id_quarantines_every_copy(home, tmp_path):
     assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
     assert query(home, "select line, rule from quarantine order by line") == [
         (2, "duplicate_case_id"), (4, "duplicate_case_id")]
+
+
+def test_duplicates_read_again_keep_their_own_text_and_line(home, tmp_path):
+    # Rows rejected only as duplicates are read from the file again: after a record
+    # DuckDB rejected (line 3), their lines and their text must still be their own.
+    f = tmp_path / "a.csv"
+    f.write_text("\n".join([HEADER, row("OK1"), row("OK2") + ",extra",
+                            row("D1", doc_income_proof="是"), row("OK3"),
+                            row("D1", broke_prior_agreement=" Yes ")]) + "\n")
+    result = ingest_one(home, f)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 2, 3)
+    q = query(home, "select line, rule, value, row_content from quarantine order by line")
+    assert [(line, rule) for line, rule, _, _ in q] == [
+        (3, "too_many_fields"), (4, "duplicate_case_id"), (6, "duplicate_case_id")]
+    assert [v for _, _, v, _ in q[1:]] == ["D1", "D1"]
+    assert json.loads(q[1][3])["doc_income_proof"] == "是"
+    assert json.loads(q[2][3])["broke_prior_agreement"] == "Yes"
+
+
+def test_parquet_typed_columns_load_as_their_text_would(home, tmp_path):
+    # Parquet's own DATE, BIGINT, BOOLEAN and DOUBLE columns are used as they are;
+    # the rules and the personal-data guard hold for them as for text.
+    base = write(tmp_path / "base.csv", row("C1", outstanding_amount="1200.5"),
+                 row("C2", overdue_days="-3"), row("C3", requested_months="61"),
+                 row("C4", outstanding_amount="13812345678"), row("C5", decided="2025-02-01"))
+    typed = tmp_path / "typed.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"copy (select * replace (applied_on::date as applied_on, decided_on::date as decided_on,"
+        f" outstanding_amount::double as outstanding_amount, overdue_days::bigint as overdue_days,"
+        f" requested_months::bigint as requested_months,"
+        f" broke_prior_agreement::boolean as broke_prior_agreement)"
+        f" from read_csv('{base}', all_varchar = true)) to '{typed}' (format parquet)")
+    kinds = dict(con.execute(f"describe select * from '{typed}'").fetchall()[i][:2]
+                 for i in range(23))
+    assert (kinds["applied_on"], kinds["outstanding_amount"], kinds["overdue_days"]) == (
+        "DATE", "DOUBLE", "BIGINT")
+    result = ingest_one(home, typed)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 4)
+    assert query(home, "select case_id, outstanding_amount, applied_on::varchar, "
+                       "broke_prior_agreement from cases") == [
+        ("C1", Decimal("1200.50"), "2025-03-01", False)]
+    assert query(home, "select line, column_name, rule, value from quarantine order by line") == [
+        (2, "overdue_days", "minimum", "-3"), (3, "requested_months", "maximum", "61"),
+        (4, "outstanding_amount", "personal_data", "[NUMBER].0"),
+        (5, "decided_on", "decided_before_applied", "2025-02-01")]
+    for path in home.root.rglob("*"):
+        if path.is_file():
+            assert b"13812345678" not in path.read_bytes(), path
 
 
 def test_too_few_too_many_fields_and_truncated_last_line(home, tmp_path):
