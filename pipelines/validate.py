@@ -323,7 +323,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> 
     found next from that pass's output.
     """
     drop_batch_relations(con)
-    raw = scan(con, raw, pass_sql(plan, raw))
+    raw = scan(con, raw, pass_sql(plan, raw), creates="batch_typed")
     con.execute(
         "create temp table batch_duplicate_ids as select case_id from batch_typed "
         "where case_id is not null and not skipped group by case_id having count(*) > 1"

@@ -206,7 +206,7 @@ def connect_working(home: Home) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(home.warehouse), config={
         "temp_directory": str(spill),
         "memory_limit": os.environ.get("RELIEF_DUCKDB_MEMORY_LIMIT", "1GB"),
-        "preserve_insertion_order": True,  # batch_raw's rowid is the record's position
+        "preserve_insertion_order": True,  # batch_typed's rowid is the record's position
     })
     try:
         migrate(con)

@@ -123,6 +123,17 @@ def test_every_format_loads_the_same_rows(home, tmp_path, fmt):
         ("C1", "installment"), ("C2", "deferral")]
 
 
+def test_gb18030_after_a_first_megabyte_of_ascii_is_read_as_gb18030(home, tmp_path):
+    # The encoding is detected on the first megabyte; when that is plain ASCII and
+    # the rest is GB18030, DuckDB rejects the later lines: the file is read again.
+    rows = [row(f"A{i}") for i in range(12000)] + [row("Z1", region="广东")]
+    f = write(tmp_path / "late.csv", *rows, encoding="gb18030")
+    assert f.stat().st_size > (1 << 20) and f.read_bytes()[: 1 << 20].isascii()
+    result = ingest_one(home, f)
+    assert (result.rows_loaded, result.rows_quarantined) == (12001, 0)
+    assert query(home, "select region from cases where case_id = 'Z1'") == [("广东",)]
+
+
 def test_headers_by_chinese_alias_any_order_case_and_spaces(home, tmp_path):
     header = " 结果 ,CASE_ID, Applied_On ,产品,减免方式"
     f = write(tmp_path / "a.csv", "批准,X1,2025年3月1日,花呗,停息挂账", header=header)

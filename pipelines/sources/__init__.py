@@ -1,8 +1,8 @@
 """Sources: one module per kind of case file.
 
-A source turns the text columns of a file (pipelines.sources.files reads any
-format into temp table batch_raw: c0, c1, ... with the file's headers kept
-aside) into the contract's columns, as a SourcePlan of SQL expressions. The
+A source turns the columns of a file (pipelines.sources.files opens any format
+as the view batch_source: c0, c1, ... with the file's headers kept aside) into
+the contract's columns, as a SourcePlan of SQL expressions over their text. The
 plan is all a source does; validation, privacy and loading are shared.
 """
 
@@ -16,9 +16,9 @@ from pipelines.sources.files import Refused
 @dataclass(frozen=True)
 class SourcePlan:
     source: str  # stored in cases.source
-    # contract column -> SQL text expression over batch_raw's c0..cN ("null" when absent)
+    # contract column -> SQL text expression over batch_source's c0..cN ("null" when absent)
     columns: dict[str, str]
-    # SQL boolean over batch_raw: the record is not a relief request (counted, not stored)
+    # SQL boolean over batch_source: the record is not a relief request (counted, not stored)
     skip: str | None = None
 
 

@@ -31,7 +31,7 @@ def _lit(text: str) -> str:
 
 
 def field_columns(headers: list[str]) -> dict[str, str]:
-    """CFPB field -> batch_raw column (c0, c1, ...) for the fields the file has."""
+    """CFPB field -> batch_source column (c0, c1, ...) for the fields the file has."""
     wanted = {_key(alias): field for field, aliases in mapping.FIELD_HEADERS.items()
               for alias in aliases}
     found: dict[str, str] = {}
@@ -53,7 +53,7 @@ def matches(headers: list[str]) -> bool:
     return all(field in found for field in mapping.REQUIRED_FIELDS)
 
 
-# --- SQL over batch_raw's text columns --------------------------------------------
+# --- SQL over batch_source's text columns -----------------------------------------
 
 
 def label_sql(column: str) -> str:

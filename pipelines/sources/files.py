@@ -56,6 +56,9 @@ class RawFile:
     # SQL expression giving a record's line number from row_id, its 0-based position
     # among the records batch_source yields.
     line_sql: str
+    # CSV read as UTF-8 because its first megabyte was plain ASCII: its rest may
+    # still turn out to be GB18030 (scan).
+    ascii_head: bool = False
 
 
 def sniff(path: Path) -> tuple[str, bool, bytes]:
@@ -92,29 +95,35 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path) -> RawFile:
     return _open_csv(con, path, compressed, sample)
 
 
-def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str) -> RawFile:
-    """Run the one statement that reads batch_source; the file's errors refuse it.
+def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str, creates: str) -> RawFile:
+    """Run the one statement that reads batch_source (and creates table `creates`);
+    the file's errors refuse it.
 
-    A CSV whose first megabyte was UTF-8 but whose rest is not is read again as
-    GB18030 (the returned RawFile says so). After a CSV scan, the records DuckDB
+    A CSV whose first megabyte was plain ASCII but whose rest is not UTF-8 is read
+    again as GB18030 (the returned RawFile says so): DuckDB either fails on it or
+    rejects its lines as INVALID ENCODING. After a CSV scan, the records DuckDB
     rejected are in batch_structural and raw.line_sql accounts for them.
     """
     try:
         con.execute(statement)
+        late_encoding = raw.ascii_head and bool(con.execute(
+            "select count(*) from batch_rejects where error_type = 'INVALID ENCODING'"
+        ).fetchall()[0][0])
     except PROGRAMMING_ERRORS:
         raise
     except duckdb.Error as exc:
-        if raw.fmt == "csv" and raw.encoding == "utf-8" and "unicode" in str(exc).lower():
-            # The first megabyte was plain ASCII but the rest is not UTF-8.
-            raw = replace(raw, encoding="gb18030")
-            _csv_view(con, _transcoded(raw.path, raw.compressed), len(raw.headers), False)
-            try:
-                con.execute(statement)
-            except PROGRAMMING_ERRORS:
-                raise
-            except duckdb.Error as again:
-                raise Refused(_refusal(raw, again)) from None
-        else:
+        if not (raw.ascii_head and "unicode" in str(exc).lower()):
+            raise Refused(_refusal(raw, exc)) from None
+        late_encoding = True
+    if late_encoding:
+        raw = replace(raw, encoding="gb18030", ascii_head=False)
+        con.execute(f"drop table if exists {creates}")
+        _csv_view(con, _transcoded(raw.path, raw.compressed), len(raw.headers), False)
+        try:
+            con.execute(statement)
+        except PROGRAMMING_ERRORS:
+            raise
+        except duckdb.Error as exc:
             raise Refused(_refusal(raw, exc)) from None
     if raw.fmt == "csv":
         _finish_csv(con)
@@ -188,7 +197,7 @@ def _open_csv(con, path: Path, compressed: bool, sample: bytes) -> RawFile:
         "where s.first_row_after <= row_id), 0))"
     )
     return RawFile(path, "csv", compressed, encoding, headers, ("VARCHAR",) * len(headers),
-                   line_sql)
+                   line_sql, ascii_head=encoding == "utf-8" and not complete and sample.isascii())
 
 
 def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool) -> None:
