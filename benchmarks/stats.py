@@ -37,17 +37,6 @@ HANDWRITTEN = (
 )
 
 
-def best_time(con: duckdb.DuckDBPyConnection, query: str, repeat: int) -> tuple[float, float]:
-    """Best wall-clock and best process CPU seconds of `repeat` full runs."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        con.execute(query).fetchall()
-        walls.append(time.perf_counter() - started)
-        cpus.append(time.process_time() - cpu_started)
-    return min(walls), min(cpus)
-
-
 def best_call(call, repeat: int) -> tuple[float, float]:
     """Best wall-clock and best process CPU seconds of `repeat` calls."""
     walls, cpus = [], []
@@ -57,6 +46,11 @@ def best_call(call, repeat: int) -> tuple[float, float]:
         walls.append(time.perf_counter() - started)
         cpus.append(time.process_time() - cpu_started)
     return min(walls), min(cpus)
+
+
+def best_time(con: duckdb.DuckDBPyConnection, query: str, repeat: int) -> tuple[float, float]:
+    """Best wall-clock and best process CPU seconds of `repeat` full runs of a query."""
+    return best_call(lambda: con.execute(query).fetchall(), repeat)
 
 
 def run(cases: int, repeat: int) -> dict[str, tuple[float, float]]:

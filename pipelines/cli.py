@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from pipelines import contract
 from pipelines.config import Home
 
 
@@ -22,10 +23,11 @@ class CommandError(Exception):
 
 
 def _bool(text: str) -> bool:
+    """A yes/no option, spelled as the contract accepts it in case files."""
     low = text.strip().lower()
-    if low in ("true", "1", "yes", "y"):
+    if low in contract.TRUE_SPELLINGS:
         return True
-    if low in ("false", "0", "no", "n"):
+    if low in contract.FALSE_SPELLINGS:
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
@@ -293,9 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", choices=["auto", "canonical", "cfpb"], default="auto")
 
     p = add("stats", cmd_stats, "refresh and print the outcome statistics per route")
-    p.add_argument("--by", default=None, help="a segment: " + ", ".join(
-        ["source", "product", "channel", "overdue_bucket", "prior_overdues_bucket",
-         "documents_submitted", "hardship_reason", "broke_prior_agreement", "age_band", "region"]))
+    p.add_argument("--by", default=None, help="a segment: " + ", ".join(contract.SEGMENTS))
     p.add_argument("--month", default=None, help="YYYY-MM")
 
     p = add("train", cmd_train, "train, evaluate and (if not worse) promote a model")

@@ -22,10 +22,10 @@ import duckdb
 import polars as pl
 
 from pipelines import contract, warehouse
-from pipelines.config import MARTS_DIR, Home
+from pipelines.config import Home
 
-# The marts, one view per sql/marts/*.sql file, named after the file.
-MART_NAMES: tuple[str, ...] = tuple(sorted(p.stem for p in MARTS_DIR.glob("*.sql")))
+# The marts, one table per sql/marts/*.sql file, named after the file.
+MART_NAMES: tuple[str, ...] = tuple(warehouse.mart_definitions())
 
 # Statements `relief sql` runs; anything else could write (to this database, an
 # attached one, a file, the settings) and is refused before it runs.

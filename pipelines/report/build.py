@@ -439,16 +439,16 @@ def _method(period: Period, threshold: int, cells_sql: str) -> Section:
     lines = {
         "en": ["Headline, outcomes, trend, segments, plans: counts from the query below "
                "(period_cells); approval rate = granted / (granted + rejected) with "
-               "wilson_low / wilson_high; for one month these equal the view "
+               "wilson_low / wilson_high; for one month these equal the mart "
                "route_outcomes_monthly (requests, decided, approved + partial, rejected).",
-               "Significant changes: the query period_comparison (for a month, the view "
+               "Significant changes: the query period_comparison (for a month, the mart "
                "period_change). Time to decision and waived amounts: period_route_stats (the "
                "outcome_stats macro, as route_outcomes). Data quality: quality_batches, "
                "quality_quarantine, quality_unknown. Realistic expectations: "
                "pipelines.approval.guide; the model: models/<version>/metadata.json."],
         "zh": ["概要、结果、趋势、分组、计划：计数来自下方查询（period_cells）；批准率 = 批准 /（批准 + "
-               "拒绝），区间用 wilson_low / wilson_high；单月时与视图 route_outcomes_monthly 一致。",
-               "显著变化：查询 period_comparison（单月即视图 period_change）。决定天数与减免金额："
+               "拒绝），区间用 wilson_low / wilson_high；单月时与汇总表 route_outcomes_monthly 一致。",
+               "显著变化：查询 period_comparison（单月即汇总表 period_change）。决定天数与减免金额："
                "period_route_stats（与 route_outcomes 同用 outcome_stats 宏）。数据质量：quality_batches、"
                "quality_quarantine、quality_unknown。合理预期：pipelines.approval.guide；模型："
                "models/<version>/metadata.json。"],

@@ -159,9 +159,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "unknown_share": ("share unknown", "未知比例"),
     "method_intro": ("Every figure can be reproduced with a read-only query on data/relief.duckdb "
                      "(for example `relief sql \"...\"`). Counts of a quarter are the sums of its "
-                     "months. The views and macros named here live in that database.",
+                     "months. The marts and macros named here live in that database.",
                      "所有数字均可在 data/relief.duckdb 上以只读查询复现（例如 relief sql \"...\"）。"
-                     "季度计数为其各月之和。下文提及的视图与宏均在该数据库中。"),
+                     "季度计数为其各月之和。下文提及的汇总表与宏均在该数据库中。"),
     "figure": ("figure", "图表"),
     "query": ("query", "查询"),
     "suppression_method": (

@@ -378,3 +378,18 @@ def test_headline_markdown_for_the_flow(reports):
     text = headline_markdown(reports["2026-06"])
     assert str(reports["2026-06"]) in text
     assert text.count("\n|") >= 7
+
+
+def test_quality_unknown_counts_every_optional_column_known_before_the_decision():
+    # the report's data-quality table lists its columns by hand in SQL; pin them
+    # to the contract so a new optional column cannot be left out silently
+    import duckdb
+
+    from pipelines import contract
+    from pipelines.report.build import report_sql
+
+    con = duckdb.connect()
+    warehouse.migrate(con)
+    sql = report_sql("quality_unknown", {"start": date(2026, 1, 1), "end": date(2026, 2, 1)})
+    listed = [r[0] for r in con.execute(sql).fetchall()]
+    assert listed == [c.name for c in contract.COLUMNS if not c.required and not c.post_decision]
