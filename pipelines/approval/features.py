@@ -12,7 +12,7 @@ silently. The encoding is plain numpy so the guide can use it without polars.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,11 @@ def unknown_code(name: str) -> int:
     return len(contract.BY_NAME[name].enum)
 
 
+def enum_codes(name: str) -> dict[str, int]:
+    """An enumerated feature's contract values -> codes (anything else: unknown_code)."""
+    return {value: code for code, value in enumerate(contract.BY_NAME[name].enum)}
+
+
 ENUM_INDEX = tuple(FEATURES.index(n) for n in ENUM_FEATURES)
 BOOLEAN_INDEX = tuple(FEATURES.index(n) for n in BOOLEAN_FEATURES)
 NUMERIC_INDEX = tuple(FEATURES.index(n) for n in NUMERIC_FEATURES)
@@ -71,7 +76,7 @@ def encode_enum(name: str, values: Any) -> np.ndarray:
         return np.empty(0)
     text = np.where(_is_null(arr), "", arr).astype(str)
     uniques, inverse = np.unique(text, return_inverse=True)
-    lookup = {v: i for i, v in enumerate(contract.BY_NAME[name].enum)}
+    lookup = enum_codes(name)
     codes = np.array([lookup.get(u, unknown_code(name)) for u in uniques], dtype=np.float64)
     return codes[inverse.reshape(-1)]
 
@@ -111,9 +116,14 @@ def encode(columns: Mapping[str, Any]) -> np.ndarray:
     return matrix
 
 
+def encode_profiles(profiles: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Profiles (contract names -> value or None) -> feature rows, encoded in one pass."""
+    return encode({name: [p.get(name) for p in profiles] for name in FEATURES})
+
+
 def encode_profile(profile: Mapping[str, Any]) -> np.ndarray:
-    """One profile (contract names -> value or None) -> a one-row feature matrix."""
-    return encode({name: [profile.get(name)] for name in FEATURES})
+    """One profile -> a one-row feature matrix."""
+    return encode_profiles([profile])
 
 
 def uninformative(X: np.ndarray) -> dict[str, str]:
@@ -159,7 +169,7 @@ class RouteInteractions(TransformerMixin, BaseEstimator):
     under an L2 penalty, shrinks each route's slope toward the common one.
     """
 
-    def __init__(self, n_routes: int = len(ROUTES) + 1, n_interacting: int = 0):
+    def __init__(self, n_routes: int = len(categories("route")), n_interacting: int = 0):
         self.n_routes = n_routes
         self.n_interacting = n_interacting
 

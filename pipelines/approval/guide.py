@@ -96,11 +96,6 @@ def _positive(model, X: np.ndarray) -> np.ndarray:
         return model.predict_proba(X)[:, 1]
 
 
-def _encode(profiles: list[dict]) -> np.ndarray:
-    """Profiles -> feature rows, encoded in one pass (features.encode)."""
-    return F.encode({name: [p.get(name) for p in profiles] for name in F.FEATURES})
-
-
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
@@ -129,18 +124,14 @@ def intervals(p: np.ndarray, refit_predictions: list[np.ndarray], refit_rows: in
                             _expit(centre + multiplier * spread)])
 
 
-def _route_rows(profile: dict, routes: list[str]) -> np.ndarray:
-    return _encode([{**profile, "route": r} for r in routes])
-
-
 def _typical_value(name: str, stats: dict) -> Any:
     """The route's typical value of a feature, in profile terms (None: unknown)."""
     entry = stats.get(name)
     if entry is None or entry.get("typical") is None:
         return None
     if name in F.ENUM_FEATURES:
-        return F.categories(name)[int(entry["typical"])] if int(entry["typical"]) < len(
-            F.categories(name)) - 1 else None
+        code = int(entry["typical"])
+        return None if code == F.unknown_code(name) else F.categories(name)[code]
     if name in F.BOOLEAN_FEATURES:
         return bool(round(entry["typical"]))
     return entry["typical"]
@@ -178,7 +169,7 @@ def factors(model, profile: dict, route: str, p: float, stats: dict,
         typicals.append(typical)
     if not rows:
         return []
-    effects = p - _positive(model, _encode(rows))
+    effects = p - _positive(model, F.encode_profiles(rows))
     order = np.argsort(-np.abs(effects))
     out = []
     for i in order[:MAX_FACTORS]:
@@ -292,7 +283,7 @@ def expectations(home: Home, profile: dict[str, Any]) -> dict:
     version, bundle, meta = registry.load_current(home)
     asked = checked["route"]
     routes = [asked] + [r for r in F.ROUTES if r != asked]
-    X = _route_rows(checked, routes)
+    X = F.encode_profiles([{**checked, "route": r} for r in routes])
     p = _positive(bundle["model"], X)
     refit_predictions = [_positive(m, X) for m in bundle["bootstrap"]]
     rows = meta["rows"]
