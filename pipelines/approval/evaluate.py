@@ -5,8 +5,6 @@ Pure functions of (labels, probabilities, group labels); nothing here fits a mod
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
@@ -44,7 +42,10 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> lis
 
 def ece(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
     """Expected calibration error: case-weighted mean |observed - predicted| over equal-width bins."""
-    table = calibration_table(y, p, bins)
+    return _ece(calibration_table(y, p, bins))
+
+
+def _ece(table: list[dict]) -> float:
     n = sum(row["cases"] for row in table)
     if not n:
         return float("nan")
@@ -63,6 +64,7 @@ def scores(y: np.ndarray, p: np.ndarray, reference: np.ndarray) -> dict:
     both_classes = 0 < y.sum() < n
     model_brier = brier(y, p)
     reference_brier = brier(y, reference)
+    table = calibration_table(y, p)
     return {
         "cases": n,
         "observed_rate": float(y.mean()),
@@ -73,16 +75,16 @@ def scores(y: np.ndarray, p: np.ndarray, reference: np.ndarray) -> dict:
         "brier": model_brier,
         "brier_reference": reference_brier,
         "brier_skill": (1.0 - model_brier / reference_brier) if reference_brier > 0 else None,
-        "ece": ece(y, p),
-        "calibration": calibration_table(y, p),
+        "ece": _ece(table),
+        "calibration": table,
     }
 
 
 def by_group(y: np.ndarray, p: np.ndarray, reference: np.ndarray, groups: np.ndarray) -> dict:
     """scores() for each value of `groups` (a string array; `unknown` is a group like any other)."""
     groups = np.asarray(groups).astype(str)
-    return {str(g): scores(y[groups == g], p[groups == g], reference[groups == g])
-            for g in np.unique(groups)}
+    masks = {str(g): groups == g for g in np.unique(groups)}
+    return {g: scores(y[m], p[m], reference[m]) for g, m in masks.items()}
 
 
 def largest_calibration_gap(groups: dict, min_cases: int = 100) -> dict | None:
@@ -126,7 +128,3 @@ def evaluate(y: np.ndarray, p: np.ndarray, reference: np.ndarray, routes: np.nda
             "region": largest_calibration_gap(region),
         },
     }
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.metadata
 import os
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,7 +33,7 @@ from sklearn.preprocessing import (
 )
 from threadpoolctl import threadpool_limits
 
-from pipelines import warehouse
+from pipelines import contract, warehouse
 from pipelines.approval import evaluate, registry
 from pipelines.approval import features as F
 from pipelines.config import SQL_DIR, Home
@@ -106,9 +108,8 @@ def encode_frame(frame: pl.DataFrame) -> np.ndarray:
     exprs = []
     for name in F.FEATURES:
         if name in F.ENUM_FEATURES:
-            mapping = {v: float(i) for i, v in enumerate(F.categories(name)[:-1])}
             exprs.append(pl.col(name).cast(pl.String).replace_strict(
-                mapping, default=float(F.unknown_code(name)), return_dtype=pl.Float64))
+                F.enum_codes(name), default=F.unknown_code(name), return_dtype=pl.Float64))
         else:
             exprs.append(pl.col(name).cast(pl.Float64))
     return frame.select(exprs).to_numpy().astype(np.float64)
@@ -120,7 +121,7 @@ def training_set_from_frame(frame: pl.DataFrame) -> TrainingSet:
 
     def text(name: str) -> np.ndarray:
         # Categorical codes gathered from the few labels: fast for millions of rows.
-        column = frame.get_column(name).cast(pl.String).fill_null("unknown")
+        column = frame.get_column(name).cast(pl.String).fill_null(contract.UNKNOWN)
         labels = column.unique().sort().to_list()
         codes = column.cast(pl.Enum(labels)).to_physical().to_numpy()
         return np.asarray(labels, dtype=str)[codes]
@@ -328,7 +329,9 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
     if not kept:
         raise TrainingError("no feature varies among the decided cases: nothing to learn from")
     rates = reference_rates(train_set)
-    reference = np.array([rates[r] for r in route_names(holdout.X)])
+    holdout_routes = route_names(holdout.X)
+    # Each holdout case's route base rate, gathered by route code (rates is in code order).
+    reference = np.array(list(rates.values()))[holdout.X[:, F.ROUTE_INDEX].astype(int)]
     results, fitted = {}, {}
     for name in CANDIDATES:
         t0 = time.perf_counter()
@@ -348,7 +351,7 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
             "calibration_log_loss": {k: v[1] for k, v in per_method.items()} if calibrated else None,
             "fit_rows": fitting_rows(name, fit),
             "fit_seconds": time.perf_counter() - t0,
-            "metrics": evaluate.evaluate(holdout.y, p, reference, route_names(holdout.X),
+            "metrics": evaluate.evaluate(holdout.y, p, reference, holdout_routes,
                                          holdout.age_band, holdout.region),
         }
     chosen = min(results, key=lambda k: results[k]["metrics"]["overall"]["log_loss"])
@@ -368,7 +371,6 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
         "fit_rows": len(fit),
         "calibration_rows": len(cal),
         "bootstrap_rows": bootstrap_rows,
-        "model_fit_rows": fitting_rows(chosen, fit),
         "bootstrap_seconds": bootstrap_seconds,
         "reference_rates": rates,
         "profile_stats": profile_stats(train_set),
@@ -428,7 +430,7 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
     holdout = result["holdout"]
     new_loss = result["candidates"][result["chosen"]]["metrics"]["overall"]["log_loss"]
     current = registry.current_version(home)
-    current_loss = None
+    current_loss = current_error = None
     if current is not None:
         try:
             current_bundle = registry.load_bundle(home, current)
@@ -436,9 +438,7 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
                 current_p = positive(current_bundle["model"], holdout.X)
             current_loss = evaluate.log_loss(holdout.y, current_p)
         except Exception as exc:  # an unreadable current model must not block a new one
-            current_loss, current_error = None, f"{type(exc).__name__}: {exc}"
-        else:
-            current_error = None
+            current_error = f"{type(exc).__name__}: {exc}"
     if current is None:
         promoted, reason = True, "no model was promoted before"
     elif current_loss is None:
@@ -480,11 +480,9 @@ def _iso(day: np.datetime64) -> str:
 
 
 def _library_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
     names = ("scikit-learn", "numpy", "scipy", "skops", "duckdb")
-    return {name: md.version(name) for name in names} | {
-        "python": ".".join(map(str, __import__("sys").version_info[:3]))}
+    return {name: importlib.metadata.version(name) for name in names} | {
+        "python": ".".join(map(str, sys.version_info[:3]))}
 
 
 def build_metadata(result: dict, data: TrainingSet, current: str | None,
@@ -513,7 +511,7 @@ def build_metadata(result: dict, data: TrainingSet, current: str | None,
             "decided_cases": len(data),
             "training_window": len(train_set),
             "fit": result["fit_rows"],
-            "fit_used_by_chosen_model": result["model_fit_rows"],
+            "fit_used_by_chosen_model": result["candidates"][chosen]["fit_rows"],
             "calibration": result["calibration_rows"],
             "holdout": len(holdout),
             "bootstrap_refits": len(result["bundle"]["bootstrap"]),
