@@ -19,9 +19,10 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -384,9 +385,9 @@ class ScoringModel:
                           self.a["isotonic_range"])
         else:  # uncalibrated: in the model's own precision, as its predict_proba
             p = expit(raw)
-            return np.column_stack([1 - p, p])
-        p = p.astype(np.float64)  # the calibrated classifier fills a float64 array
-        return np.column_stack([1.0 - p, p])
+        if self.calibration != "none":
+            p = p.astype(np.float64)  # the calibrated classifier fills a float64 array
+        return np.column_stack([1 - p, p])
 
     def _boosting(self, X: np.ndarray) -> np.ndarray:
         a = self.a
@@ -533,7 +534,7 @@ def scoring_check_rows(X: np.ndarray) -> np.ndarray:
     far[:, other] = far[:, other] * 1000 + 1
     for j in F.ENUM_INDEX:
         odd[:, j] = F.unknown_code(F.FEATURES[j])
-    odd[1::2, F.ENUM_INDEX[1:]] = 250.0  # a code no model has seen
+    odd[1::2, [j for j in F.ENUM_INDEX if j != F.ROUTE_INDEX]] = 250.0  # a code no model has seen
     return np.vstack([X, unknown, far, odd])
 
 
@@ -571,10 +572,7 @@ def save_version(home: Home, bundle: dict, metadata: dict,
         if untrusted:
             raise RuntimeError(f"the model holds types relief does not trust: {untrusted}")
         if scoring is not None:
-            with open(tmp / SCORING_FILE, "wb") as fh:
-                np.savez(fh, **scoring)
-                fh.flush()
-                os.fsync(fh.fileno())
+            _write_durably(tmp / SCORING_FILE, lambda fh: np.savez(fh, **scoring))
         _write_text(tmp / METADATA_FILE, json.dumps(metadata, indent=2, ensure_ascii=False,
                                                     default=str))
         _write_text(tmp / CARD_FILE, render_card(metadata))
@@ -616,11 +614,16 @@ def promote(home: Home, version: str) -> None:
     fsync_path(home.models)
 
 
-def _write_text(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+def _write_durably(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """write(file) into path, flushed and fsynced before it is closed."""
+    with open(path, "wb") as fh:
+        write(fh)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_durably(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 # --- the model card -------------------------------------------------------------------
