@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import re
 
-# The shapes of every identifier below, RE2 syntax, for SQL prefiltering; the
-# check digits (resident ID, Luhn) are then verified in Python on the few rows found.
-PREFILTER_SQL = (
-    r"@"
-    r"|(^|[^0-9])(\+?86[ -]?)?1[3-9][0-9]([ -]?[0-9]{4}){2}($|[^0-9])"
-    r"|(^|[^0-9])[0-9]{17}[0-9Xx]($|[^0-9A-Za-z])"
-    r"|(^|[^0-9])([0-9]{13,19}|[0-9]{4}([ -][0-9]{4}){2,3}([ -]?[0-9]{1,3})?)($|[^0-9])"
-)
+# The shape of each identifier, written once in syntax both Python's re and RE2 (DuckDB)
+# run: the exact finders below add look-around boundaries (Python only), the SQL
+# prefilter the same boundaries as plain alternatives. Check digits (resident ID,
+# Luhn) are then verified in Python on the few rows SQL flags.
+MOBILE_SHAPE = r"(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}"
+RESIDENT_ID_SHAPE = r"[0-9]{17}[0-9Xx]"
+CARD_SHAPE = r"(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -]?[0-9]{1,3})?)"
+# Boundaries are digits only (a resident ID's also letters after it): a phone number
+# glued to letters ("tel13812345678") still counts.
+_SHAPES = ((MOBILE_SHAPE, "0-9"), (RESIDENT_ID_SHAPE, "0-9A-Za-z"), (CARD_SHAPE, "0-9"))
+
+PREFILTER_SQL = "@" + "".join(f"|(^|[^0-9]){shape}($|[^{after}])" for shape, after in _SHAPES)
 
 
 def prefilter_sql(expr: str) -> str:
@@ -40,16 +44,13 @@ EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
 # For masking: eleven or more digits in a row, or groups as phones and cards are written.
 LONG_NUMBER = r"\+?[0-9]{11,}[Xx]?|[0-9]{3,4}(?:[ -][0-9]{4}){2,}(?:[ -]?[0-9]{1,3})?"
 
-MASK_SQL_STEPS = ((EMAIL, "[EMAIL]"), (LONG_NUMBER, "[NUMBER]"))
+# Masking, in order; mask() and mask_sql() both apply these steps.
+MASK_STEPS = ((EMAIL, "[EMAIL]"), (LONG_NUMBER, "[NUMBER]"))
 
 _EMAIL_RE = re.compile(EMAIL)
-_LONG_NUMBER_RE = re.compile(LONG_NUMBER)
-# Boundaries are digits only: a phone number glued to letters ("tel13812345678") still counts.
-_MOBILE_RE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])")
-_ID_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_CARD_RE = re.compile(
-    r"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -]?[0-9]{1,3})?)(?![0-9])"
-)
+_MASK_RES = tuple((re.compile(pattern), replacement) for pattern, replacement in MASK_STEPS)
+_MOBILE_RE, _ID_RE, _CARD_RE = (re.compile(f"(?<![0-9]){shape}(?![{after}])")
+                                for shape, after in _SHAPES)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -98,12 +99,14 @@ def mask(text: str | None) -> str | None:
     """Replace anything shaped like an e-mail or a long number."""
     if text is None:
         return None
-    return _LONG_NUMBER_RE.sub("[NUMBER]", _EMAIL_RE.sub("[EMAIL]", text))
+    for pattern, replacement in _MASK_RES:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def mask_sql(expr: str) -> str:
     """The same masking as mask(), as a DuckDB SQL expression over expr."""
-    for pattern, replacement in MASK_SQL_STEPS:
+    for pattern, replacement in MASK_STEPS:
         expr = f"regexp_replace({expr}, '{_sql_literal(pattern)}', '{replacement}', 'g')"
     return expr
 

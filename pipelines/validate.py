@@ -16,13 +16,14 @@ the same answer (tests/test_validate.py checks that they agree).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
 from pipelines import contract, privacy
 from pipelines.sources import SourcePlan
 from pipelines.sources.files import SOURCE_VIEW, RawFile, scan
+from pipelines.sources.files import sql_literal as _lit
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,6 @@ DECIMAL_TEXT = r"[+-]?[0-9]+(\.[0-9]+)?"
 INTEGER_TEXT = "[+-]?[0-9]+"
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "UHUGEINT")
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _t(name: str) -> str:
@@ -90,21 +87,42 @@ def typed_expr(col: contract.Column, t: str | None = None) -> str:
     return t
 
 
+TEXT_MAX_LENGTH = 64  # free text (region); case_id's own limit is in its pattern
+
+
+def text_rule(col: contract.Column, t: str) -> tuple[str, str, str]:
+    """(rule, SQL true when the text t of a text column breaks it, reason)."""
+    if col.pattern:
+        return ("pattern", f"not regexp_full_match({t}, {_lit(col.pattern[1:-1])})",
+                "must be 1-64 of A-Z a-z 0-9 _ -")
+    return ("too_long", f"length({t}) > {TEXT_MAX_LENGTH}",
+            f"longer than {TEXT_MAX_LENGTH} characters")
+
+
+def _date_formats_in_words() -> str:
+    shapes = [f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
+              for f in contract.DATE_FORMATS]
+    return ", ".join(shapes[:-1]) + " or " + shapes[-1]
+
+
+def _boolean_spellings_in_words() -> str:
+    return ", ".join(f"{t}/{f}" for t, f in zip(contract.TRUE_SPELLINGS,
+                                                contract.FALSE_SPELLINGS, strict=True))
+
+
 def rules() -> list[Rule]:
     out: list[Rule] = []
     for col in contract.COLUMNS:
         t, typed = _t(col.name), f"{_t('typed_' + col.name)}"
         if col.required:
             out.append(Rule(col.name, "required", f"{t} is null", "required value is missing"))
-        if col.kind == "text" and col.pattern:
-            out.append(Rule(col.name, "pattern", f"not regexp_full_match({t}, {_lit(col.pattern[1:-1])})",
-                            "must be 1-64 of A-Z a-z 0-9 _ -"))
-        if col.kind == "text" and not col.pattern:
-            out.append(Rule(col.name, "too_long", f"length({t}) > 64", "longer than 64 characters"))
+        if col.kind == "text":
+            rule, condition, reason = text_rule(col, t)
+            out.append(Rule(col.name, rule, condition, reason))
         parse_rule = {
-            "date": ("date_format", "not a date (YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日)"),
+            "date": ("date_format", f"not a date ({_date_formats_in_words()})"),
             "enum": ("enumeration", "not one of: " + ", ".join(col.enum or ())),
-            "boolean": ("boolean", "not a boolean (true/false, 1/0, yes/no, y/n, 是/否)"),
+            "boolean": ("boolean", f"not a boolean ({_boolean_spellings_in_words()})"),
             "decimal": ("number_format", "not a decimal number"),
             "integer": ("integer_format", "not a whole number (within ±2,147,483,647)"),
         }.get(col.kind)
@@ -239,22 +257,17 @@ def enum_sql_type(col: contract.Column) -> str:
     return "enum(" + ", ".join(_lit(v) for v in col.enum or ()) + ")"
 
 
-def pass_violation(col: contract.Column, source: ColumnInput) -> str | None:
+def pass_violation(col: contract.Column, source: ColumnInput) -> str:
     """SQL true when the row breaks any rule of col alone (over the typed column and
     the text); the same answer as the OR of those rules' conditions."""
     typed = _t(col.name)
+    if col.kind == "text":
+        return f"coalesce({text_rule(col, typed)[1]}, {'true' if col.required else 'false'})"
     limits = []
     if col.minimum is not None:
         limits.append(f"{typed} < {col.minimum}")
     if col.maximum is not None:
         limits.append(f"{typed} > {col.maximum}")
-    if col.kind == "text":
-        checks = []
-        if col.pattern:
-            checks.append(f"not regexp_full_match({typed}, {_lit(col.pattern[1:-1])})")
-        else:
-            checks.append(f"length({typed}) > 64")
-        return f"coalesce({' or '.join(checks)}, {'true' if col.required else 'false'})"
     # Unparseable or missing: the typed value is NULL although the text is not blank.
     present = "true" if col.required else f"coalesce(trim({source.text}) <> '', false)"
     within = " or ".join(limits) or "false"
@@ -276,8 +289,7 @@ def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
         # A source that maps by SQL over text, on a typed file: give it text.
         source = f"(select {', '.join(f'cast(c{i} as varchar) as c{i}' for i in range(width))} " \
                  f"from {SOURCE_VIEW})"
-        raw = RawFile(raw.path, raw.fmt, raw.compressed, raw.encoding, raw.headers,
-                      ("VARCHAR",) * width, raw.line_sql)
+        raw = replace(raw, types=("VARCHAR",) * width)
     inputs = column_inputs(plan, raw)
     text = [f"c{i}" if t == "VARCHAR" else f"cast(c{i} as varchar)" for i, t in enumerate(raw.types)]
     typed_cols = ", ".join(
@@ -297,8 +309,7 @@ def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
         if raw.types[i] == "DOUBLE" else privacy.prefilter_sql(text[i])
         for i in scanned) or "false"
     violations = " or ".join(
-        [v for c in contract.COLUMNS if (v := pass_violation(c, inputs[c.name]))]
-        + [CROSS_COLUMN_VIOLATION])
+        [pass_violation(c, inputs[c.name]) for c in contract.COLUMNS] + [CROSS_COLUMN_VIOLATION])
     raw_passed = ", ".join(f"c{i}" for i in range(width))
     return f"""create temp table batch_typed as
         with typed as (
@@ -347,21 +358,22 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> 
     _bad_rows_text(con, len(raw.headers))
     _build_quarantine(con, plan, rules(), raw.line_sql)
 
-    total, skipped = con.execute(
-        "select count(*), count(*) filter (where skipped) from batch_typed").fetchall()[0]
-    bad = con.execute("select count(*) from batch_bad_rows").fetchall()[0][0]
-    quarantined = con.execute("select count(*) from batch_quarantine").fetchall()[0][0]
+    total, skipped, bad, quarantined = con.execute(
+        "select count(*), count(*) filter (where skipped), "
+        "(select count(*) from batch_bad_rows), (select count(*) from batch_quarantine) "
+        "from batch_typed").fetchall()[0]
     loaded = total - skipped - bad
     return Counts(loaded + quarantined + skipped, loaded, quarantined, skipped)
 
 
 def drop_batch_relations(con: duckdb.DuckDBPyConnection) -> None:
-    for name in BATCH_RELATIONS:
-        kind = con.execute(
-            "select table_type from information_schema.tables where table_name = ? "
-            "and table_catalog = 'temp'", [name]).fetchall()
-        if kind:
-            con.execute(f"drop {'view' if kind[0][0] == 'VIEW' else 'table'} {name}")
+    present = con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_catalog = 'temp' and list_contains(?, table_name)",
+        [list(BATCH_RELATIONS)]).fetchall()
+    # In BATCH_RELATIONS's order: batch_valid, a view, before the tables it reads.
+    for name, kind in sorted(present, key=lambda found: BATCH_RELATIONS.index(found[0])):
+        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
 
 
 def _bad_rows_text(con: duckdb.DuckDBPyConnection, width: int) -> None:

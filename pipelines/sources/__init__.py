@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipelines.contract import is_identifier_header
+from pipelines.privacy import mask
 from pipelines.sources.files import Refused
 
 
@@ -24,9 +26,6 @@ class SourcePlan:
 
 def refuse_identifier_columns(headers: list[str]) -> None:
     """Every source refuses a file that carries a direct-identifier column."""
-    from pipelines.contract import is_identifier_header
-    from pipelines.privacy import mask
-
     for header in headers:
         if is_identifier_header(header):
             raise Refused(

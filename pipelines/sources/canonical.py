@@ -10,14 +10,6 @@ from pipelines.sources.files import Refused
 SOURCE = "canonical"
 
 
-def matches(headers: list[str]) -> bool:
-    aliases = contract.header_aliases()
-    return all(
-        any(aliases.get(contract.normalize_header(h)) == req for h in headers)
-        for req in contract.REQUIRED
-    )
-
-
 def plan(headers: list[str]) -> SourcePlan:
     refuse_identifier_columns(headers)
     aliases = contract.header_aliases()

@@ -63,19 +63,16 @@ class RawFile:
 
 def sniff(path: Path) -> tuple[str, bool, bytes]:
     """(format, gzip-compressed, first decompressed bytes)."""
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    compressed = magic[:2] == b"\x1f\x8b"
     try:
+        with open(path, "rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+        compressed = sample[:2] == b"\x1f\x8b"
         if compressed:
             with gzip.open(path, "rb") as fh:
                 sample = fh.read(SAMPLE_BYTES)
-        else:
-            with open(path, "rb") as fh:
-                sample = fh.read(SAMPLE_BYTES)
     except (OSError, EOFError) as exc:
         raise Refused(f"cannot read the file: {type(exc).__name__}") from None
-    if not compressed and magic == b"PAR1":
+    if not compressed and sample[:4] == b"PAR1":
         return "parquet", False, sample
     stripped = sample.lstrip(codecs.BOM_UTF8).lstrip()
     if stripped.startswith(b"{"):
@@ -218,7 +215,7 @@ def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool)
     cols = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
     compression = "gzip" if gzip_compressed else "none"
     con.execute(
-        f"create temp view {SOURCE_VIEW} as select * from read_csv({_sql_literal(str(source))}, "
+        f"create temp view {SOURCE_VIEW} as select * from read_csv({sql_literal(str(source))}, "
         "columns = {" + cols + "}, header = false, skip = 1, auto_detect = false, delim = ',', "
         "quote = '\"', escape = '\"', store_rejects = true, rejects_table = 'batch_rejects', "
         "rejects_scan = 'batch_reject_scans', null_padding = false, strict_mode = true, "
@@ -266,7 +263,7 @@ def _describe(con, relation_sql: str, what: str) -> list[tuple[str, str]]:
 
 
 def _open_parquet(con, path: Path) -> RawFile:
-    relation = f"read_parquet({_sql_literal(str(path))})"
+    relation = f"read_parquet({sql_literal(str(path))})"
     described = _describe(con, relation, "a Parquet table")
     select = ", ".join(f"{_quote_ident(h)} as c{i}" for i, (h, _) in enumerate(described))
     con.execute(f"create temp view {SOURCE_VIEW} as select {select} from {relation}")
@@ -276,7 +273,7 @@ def _open_parquet(con, path: Path) -> RawFile:
 
 def _open_jsonl(con, path: Path, compressed: bool) -> RawFile:
     relation = (
-        f"read_json({_sql_literal(str(path))}, format := 'newline_delimited', records := true, "
+        f"read_json({sql_literal(str(path))}, format := 'newline_delimited', records := true, "
         f"sample_size := -1, union_by_name := true, "
         f"compression := '{'gzip' if compressed else 'none'}')"
     )
@@ -296,5 +293,6 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql_literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """text as a quoted SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
