@@ -13,7 +13,6 @@ home's promoted model only.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
@@ -59,9 +58,11 @@ def build_homes(cases: int) -> dict[str, str]:
 
 
 def promoted(home: str) -> str:
-    root = Path(home)
-    version = (root / "models" / "current").read_text("utf-8").strip()
-    meta = json.loads((root / "models" / version / "metadata.json").read_text("utf-8"))
+    from pipelines.approval import registry
+    from pipelines.config import Home
+
+    root = Home.resolve(home)
+    meta = registry.load_metadata(root, registry.current_version(root))
     scoring = (meta.get("scoring_form") or {}).get("file")
     return (f"{meta['metrics']['chosen']} ({meta['rows']['bootstrap_refits']} bootstrap "
             f"refits, {'scoring.npz' if scoring else 'model.skops'})")

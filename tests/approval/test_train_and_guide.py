@@ -29,10 +29,8 @@ def few_refits():
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, home_builder, few_refits):
-    make_home, synthetic_frame = home_builder
-    home = make_home(tmp_path_factory.mktemp("small"), synthetic_frame(3_000, seed=7))
-    return home, train.train_and_maybe_promote(home)
+def trained(small_home, few_refits):
+    return small_home, train.train_and_maybe_promote(small_home)
 
 
 def test_training_reports_both_candidates_on_the_holdout(trained):
