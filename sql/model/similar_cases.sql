@@ -20,14 +20,14 @@ matching as (
         on c.overdue_bucket = p.overdue_bucket
         and c.prior_overdues_bucket = p.prior_overdues_bucket
         and c.documents_submitted = p.documents_submitted
-    where c.outcome in ('approved', 'partial', 'rejected')
+    where is_decided(c.outcome)
 ),
 
 final as (
     select
         route,
         count(*) as similar_cases,
-        count(*) filter (where outcome in ('approved', 'partial')) as similar_granted
+        count(*) filter (where is_granted(outcome)) as similar_granted
     from matching
     group by route
 )

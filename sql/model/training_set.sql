@@ -6,7 +6,7 @@
 with decided as (
     select *
     from cases
-    where outcome in ('approved', 'partial', 'rejected')
+    where is_decided(outcome)
 ),
 
 final as (
@@ -28,7 +28,7 @@ final as (
         requested_months,
         coalesce(age_band, 'unknown') as age_band,
         coalesce(region, 'unknown') as region,
-        outcome in ('approved', 'partial') as granted
+        is_granted(outcome) as granted
     from decided
 )
 
