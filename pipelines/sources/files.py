@@ -30,7 +30,7 @@ from pipelines.privacy import mask, mask_sql
 
 SAMPLE_BYTES = 1 << 20
 SOURCE_VIEW = "batch_source"
-BUFFER_RELATION = "batch_buffer"  # transcoded GB18030 text, registered in memory
+BUFFER_RELATION = "batch_buffer"  # the CSV reader, registered as a relation
 
 # Temp relations of one read, dropped by drop_source (batch_source is a view).
 SOURCE_TABLES = ("batch_structural", "batch_rejects", "batch_reject_scans", "batch_line_shift")
@@ -198,29 +198,19 @@ def _open_csv(con, path: Path, compressed: bool, sample: bytes) -> RawFile:
 
 
 def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool) -> None:
-    columns = {f"c{i}": "VARCHAR" for i in range(width)}
     for name in ("batch_rejects", "batch_reject_scans"):
         con.execute(f"drop table if exists {name}")
     con.execute(f"drop view if exists {SOURCE_VIEW}")
-    if isinstance(source, io.BytesIO):
-        # The Python API's spelling of the same options as the SQL below.
-        relation = con.read_csv(
-            source, columns=columns, header=False, skiprows=1, auto_detect=False, sep=",",
-            quotechar='"', escapechar='"', store_rejects=True, rejects_table="batch_rejects",
-            rejects_scan="batch_reject_scans", null_padding=False, strict_mode=True,
-        )
-        con.register(BUFFER_RELATION, relation)
-        con.execute(f"create temp view {SOURCE_VIEW} as select * from {BUFFER_RELATION}")
-        return
-    cols = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
-    compression = "gzip" if gzip_compressed else "none"
-    con.execute(
-        f"create temp view {SOURCE_VIEW} as select * from read_csv({sql_literal(str(source))}, "
-        "columns = {" + cols + "}, header = false, skip = 1, auto_detect = false, delim = ',', "
-        "quote = '\"', escape = '\"', store_rejects = true, rejects_table = 'batch_rejects', "
-        "rejects_scan = 'batch_reject_scans', null_padding = false, strict_mode = true, "
-        f"compression = '{compression}')"
+    # One spelling of the options for a file and for transcoded text in memory.
+    relation = con.read_csv(
+        source if isinstance(source, io.BytesIO) else str(source),
+        columns={f"c{i}": "VARCHAR" for i in range(width)}, header=False, skiprows=1,
+        auto_detect=False, sep=",", quotechar='"', escapechar='"', store_rejects=True,
+        rejects_table="batch_rejects", rejects_scan="batch_reject_scans", null_padding=False,
+        strict_mode=True, compression="gzip" if gzip_compressed else "none",
     )
+    con.register(BUFFER_RELATION, relation)
+    con.execute(f"create temp view {SOURCE_VIEW} as select * from {BUFFER_RELATION}")
 
 
 def _finish_csv(con) -> None:
