@@ -110,7 +110,7 @@ def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str, creates: 
         raise
     except duckdb.Error as exc:
         if not (raw.ascii_head and "unicode" in str(exc).lower()):
-            raise Refused(_refusal(raw, exc)) from None
+            raise Refused(_refusal(raw.fmt, exc)) from None
         late_encoding = True
     if late_encoding:
         raw = replace(raw, encoding="gb18030", ascii_head=False)
@@ -121,7 +121,7 @@ def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str, creates: 
         except PROGRAMMING_ERRORS:
             raise
         except duckdb.Error as exc:
-            raise Refused(_refusal(raw, exc)) from None
+            raise Refused(_refusal(raw.fmt, exc)) from None
     if raw.fmt == "csv":
         _finish_csv(con)
     return raw
@@ -137,9 +137,9 @@ def drop_source(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _refusal(raw: RawFile, exc: Exception) -> str:
-    what = {"csv": "a CSV table", "parquet": "a Parquet table", "jsonl": "JSON Lines"}[raw.fmt]
-    return f"is not {what} DuckDB can {'parse' if raw.fmt == 'csv' else 'read'}: {_first_line(exc)}"
+def _refusal(fmt: str, exc: Exception) -> str:
+    what = {"csv": "a CSV table", "parquet": "a Parquet table", "jsonl": "JSON Lines"}[fmt]
+    return f"is not {what} DuckDB can {'parse' if fmt == 'csv' else 'read'}: {_first_line(exc)}"
 
 
 # --- CSV ---------------------------------------------------------------------
@@ -242,11 +242,11 @@ def _first_line(exc: Exception) -> str:
 # --- Parquet and JSON Lines -----------------------------------------------------
 
 
-def _describe(con, relation_sql: str, what: str) -> list[tuple[str, str]]:
+def _describe(con, relation_sql: str, fmt: str) -> list[tuple[str, str]]:
     try:
         described = con.execute(f"describe select * from {relation_sql}").fetchall()
     except duckdb.Error as exc:
-        raise Refused(f"is not {what} DuckDB can read: {_first_line(exc)}") from None
+        raise Refused(_refusal(fmt, exc)) from None
     if not described:
         raise Refused("has no columns: not a table")
     return [(row[0], str(row[1]).upper()) for row in described]
@@ -254,7 +254,7 @@ def _describe(con, relation_sql: str, what: str) -> list[tuple[str, str]]:
 
 def _open_parquet(con, path: Path) -> RawFile:
     relation = f"read_parquet({sql_literal(str(path))})"
-    described = _describe(con, relation, "a Parquet table")
+    described = _describe(con, relation, "parquet")
     select = ", ".join(f"{_quote_ident(h)} as c{i}" for i, (h, _) in enumerate(described))
     con.execute(f"create temp view {SOURCE_VIEW} as select {select} from {relation}")
     return RawFile(path, "parquet", False, None, [h for h, _ in described],
@@ -267,7 +267,7 @@ def _open_jsonl(con, path: Path, compressed: bool) -> RawFile:
         f"sample_size := -1, union_by_name := true, "
         f"compression := '{'gzip' if compressed else 'none'}')"
     )
-    described = _describe(con, relation, "JSON Lines")
+    described = _describe(con, relation, "jsonl")
     # Mixed-type JSON fields arrive as JSON values; ->> '$' unquotes their strings.
     select = ", ".join(
         (f"{_quote_ident(h)} ->> '$'" if kind == "JSON" else f"cast({_quote_ident(h)} as varchar)")
