@@ -16,6 +16,7 @@ the same answer (tests/test_validate.py checks that they agree).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -110,6 +111,19 @@ def _boolean_spellings_in_words() -> str:
                                                 contract.FALSE_SPELLINGS, strict=True))
 
 
+def cross_column_rules(typed: Callable[[str], str]) -> list[Rule]:
+    """The rules over two columns; typed(name) is the SQL of a column's typed value
+    (typed_<name> where rules() explains a rejection, <name> in the one pass)."""
+    decided, applied, outcome = typed("decided_on"), typed("applied_on"), typed("outcome")
+    return [
+        Rule("decided_on", "decided_before_applied", f"{decided} < {applied}",
+             "decided_on is before applied_on"),
+        Rule("decided_on", "pending_with_decision",
+             f"{outcome} = 'pending' and {decided} is not null",
+             "a pending case cannot have a decided_on"),
+    ]
+
+
 def rules() -> list[Rule]:
     out: list[Rule] = []
     for col in contract.COLUMNS:
@@ -135,11 +149,7 @@ def rules() -> list[Rule]:
         if col.maximum is not None:
             out.append(Rule(col.name, "maximum", f"{typed} > {col.maximum}",
                             f"must be at most {col.maximum}"))
-    out.append(Rule("decided_on", "decided_before_applied",
-                    '"typed_decided_on" < "typed_applied_on"', "decided_on is before applied_on"))
-    out.append(Rule("decided_on", "pending_with_decision",
-                    "\"typed_outcome\" = 'pending' and \"typed_decided_on\" is not null",
-                    "a pending case cannot have a decided_on"))
+    out.extend(cross_column_rules(lambda name: _t("typed_" + name)))
     out.append(Rule("case_id", "duplicate_case_id",
                     "\"case_id\" in (select case_id from batch_duplicate_ids)",
                     "case_id occurs more than once in this file"))
@@ -274,12 +284,6 @@ def pass_violation(col: contract.Column, source: ColumnInput) -> str:
     return f"(case when {typed} is not null then {within} else {present} end)"
 
 
-CROSS_COLUMN_VIOLATION = (
-    "coalesce(\"decided_on\" < \"applied_on\", false) "
-    "or coalesce(\"outcome\" = 'pending' and \"decided_on\" is not null, false)"
-)
-
-
 def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
     """The statement that reads batch_source once into batch_typed."""
     width = len(raw.types)
@@ -309,7 +313,8 @@ def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
         if raw.types[i] == "DOUBLE" else privacy.prefilter_sql(text[i])
         for i in scanned) or "false"
     violations = " or ".join(
-        [pass_violation(c, inputs[c.name]) for c in contract.COLUMNS] + [CROSS_COLUMN_VIOLATION])
+        [pass_violation(c, inputs[c.name]) for c in contract.COLUMNS]
+        + [f"coalesce({r.condition}, false)" for r in cross_column_rules(_t)])
     raw_passed = ", ".join(f"c{i}" for i in range(width))
     return f"""create temp table batch_typed as
         with typed as (
