@@ -170,7 +170,11 @@ def _header(text: str) -> list[str]:
 def _transcoded(path: Path, compressed: bool) -> io.BytesIO:
     # DuckDB reads UTF-8 only without extensions we cannot download: transcode
     # in memory (never to a file: the text may hold personal data).
-    raw = gzip.open(path).read() if compressed else path.read_bytes()
+    if compressed:
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read()
+    else:
+        raw = path.read_bytes()
     try:
         return io.BytesIO(raw.decode("gb18030").encode("utf-8"))
     except UnicodeDecodeError:
