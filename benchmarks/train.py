@@ -32,7 +32,8 @@ def build_home(root: Path, decided: int) -> Home:
     frame = pl.concat(list(synth.generate(cases, seed=20250101))).drop("true_probability")
     with warehouse.open_writer(home, "benchmark") as con:
         con.register("incoming", frame)
-        con.execute("insert into cases by name select *, 'synthetic' as source, overdue_bucket(overdue_days) as overdue_bucket, prior_overdues_bucket(prior_overdues_12m) as prior_overdues_bucket, documents_submitted(doc_income_proof, doc_bank_statement, doc_hardship_evidence) as documents_submitted, 1 as batch_id from incoming")
+        con.execute("insert into cases by name select *, 'synthetic' as source, 1 as batch_id "
+                    "from with_derived_buckets('incoming')")
         warehouse.publish(home, con)
     return home
 

@@ -80,7 +80,7 @@ def check_home(home_root: str, flow_name: str, task_runner: str) -> dict:
         con.execute(
             "insert into runs (run_id, flow, prefect_flow_run_id, task_runner, started_at, "
             "status, recovered_run_id) values (?, ?, ?, ?, ?, 'running', ?)",
-            [run_id, flow_name, _flow_run_id(), task_runner, _now(),
+            [run_id, flow_name, _flow_run_id(), task_runner, warehouse.utc_now(),
              left_running[-1] if left_running else None],
         )
         cases = con.execute("select count(*) from cases").fetchall()[0][0]
@@ -273,7 +273,7 @@ class Run:
         files = {s: sum(r["status"] == s for r in self.results)
                  for s in ("loaded", "unchanged", "refused")}
         row = {
-            "status": self.status, "finished_at": _now(),
+            "status": self.status, "finished_at": warehouse.utc_now(),
             "files_seen": len(self.results), "files_loaded": files["loaded"],
             "files_unchanged": files["unchanged"], "files_refused": files["refused"],
             "rows_read": sum(r.get("rows_read", 0) for r in self.results),
@@ -638,10 +638,6 @@ def _flow_run_id() -> str | None:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return mask(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:500]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- operations entry point: python -m pipelines.flows ... ---------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -75,12 +74,10 @@ def content_hash(path: Path) -> str:
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto") -> IngestResult:
     """One file, one batch: loaded whole in one transaction, unchanged, or refused."""
     name = mask(str(path))
-    if not path.is_file():
-        return refuse(con, name, None, source, "no such file")
     try:
-        digest = content_hash(path)
-    except OSError as exc:
-        return refuse(con, name, None, source, f"cannot be read ({type(exc).__name__})")
+        digest = file_digest(path)
+    except Refused as exc:
+        return refuse(con, name, None, source, str(exc))
     if already_loaded(con, digest):
         return IngestResult(name, "unchanged")
     try:
@@ -92,6 +89,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto"
     load(con, result, digest)
     drop_batch_tables(con)
     return result
+
+
+def file_digest(path: Path) -> str:
+    """The file's content hash; Refused when it is missing or cannot be read."""
+    if not path.is_file():
+        raise Refused("no such file")
+    try:
+        return content_hash(path)
+    except OSError as exc:
+        raise Refused(f"cannot be read ({type(exc).__name__})") from None
 
 
 def already_loaded(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
@@ -124,7 +131,7 @@ def load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> N
             "?::bigint as rows_read, ?::bigint as rows_loaded, ?::bigint as rows_quarantined, "
             "?::bigint as rows_skipped, ?::varchar as message, ?::timestamp as ingested_at",
             [result.file, digest, result.source, result.rows_read, result.rows_loaded,
-             result.rows_quarantined, result.rows_skipped, None, _now()],
+             result.rows_quarantined, result.rows_skipped, None, warehouse.utc_now()],
         )
         con.execute(LOAD_SQL.read_text("utf-8"))
         faults.point("load")
@@ -139,7 +146,7 @@ def refuse(con, name: str, digest: str | None, source: str, message: str) -> Ing
     con.execute(
         "insert into ingest_log values (nextval('batch_id_seq'), ?, ?, ?, 'refused', 0, 0, 0, 0, "
         "true, ?, ?)",
-        [name, digest, None if source == "auto" else source, message, _now()],
+        [name, digest, None if source == "auto" else source, message, warehouse.utc_now()],
     )
     drop_batch_tables(con)
     return IngestResult(name, "refused", message=message)
@@ -176,7 +183,3 @@ def _with_progress(files: list[Path], progress: bool):
             bar.update(task, description=f"ingesting {mask(path.name)}")
             yield path
             bar.advance(task)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -32,12 +32,10 @@ def prepare_file(path: str | Path, staging_dir: str | Path, known_hashes: frozen
     path, staging_dir = Path(path), Path(staging_dir)
     prepared = {"file": mask(str(path)), "path": str(path), "source": source, "digest": None,
                 "status": "refused", "message": "", "dir": None}
-    if not path.is_file():
-        return {**prepared, "message": "no such file"}
     try:
-        digest = ingest.content_hash(path)
-    except OSError as exc:
-        return {**prepared, "message": f"cannot be read ({type(exc).__name__})"}
+        digest = ingest.file_digest(path)
+    except Refused as exc:
+        return {**prepared, "message": str(exc)}
     prepared["digest"] = digest
     if digest in known_hashes:
         return {**prepared, "status": "unchanged"}

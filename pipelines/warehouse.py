@@ -89,7 +89,7 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
         try:
             con.execute(m.sql)
             con.execute(
-                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, _now()]
+                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, utc_now()]
             )
             con.execute("commit")
         except Exception:
@@ -140,7 +140,7 @@ def refresh_marts(
             con.execute(f"create or replace table {name} as\n{query}")
         con.execute(
             "insert into mart_refreshes values (?, ?, ?, ?, ?, ?)",
-            [_now(), *state, definitions_hash, time.perf_counter() - started],
+            [utc_now(), *state, definitions_hash, time.perf_counter() - started],
         )
         con.execute("commit")
     except Exception:
@@ -177,7 +177,7 @@ def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None 
                         f"waited {wait:.0f} s"
                     ) from None
                 time.sleep(0.2)
-        info = json.dumps({"pid": os.getpid(), "command": command, "since": _now().isoformat()})
+        info = json.dumps({"pid": os.getpid(), "command": command, "since": utc_now().isoformat()})
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
         yield
@@ -273,5 +273,6 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """Now, as the database's TIMESTAMP columns hold it: UTC, without a time zone."""
     return datetime.now(UTC).replace(tzinfo=None)

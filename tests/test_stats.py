@@ -82,12 +82,8 @@ def load_cases(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     """Write rows straight into `cases` (bulk, buckets by the schema's macros)."""
     schema = {c.name: _polars_type(c) for c in contract.COLUMNS} | {"source": pl.String}
     frame = pl.DataFrame(rows, schema=schema)  # noqa: F841 (read by DuckDB below)
-    con.execute(
-        "insert into cases by name select *, overdue_bucket(overdue_days) as overdue_bucket, "
-        "prior_overdues_bucket(prior_overdues_12m) as prior_overdues_bucket, "
-        "documents_submitted(doc_income_proof, doc_bank_statement, doc_hardship_evidence) "
-        "as documents_submitted, 1 as batch_id from frame"
-    )
+    con.execute("insert into cases by name select *, 1 as batch_id "
+                "from with_derived_buckets('frame')")
 
 
 def _polars_type(column: contract.Column):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pipelines import contract
 from pipelines.sources import SourcePlan, refuse_identifier_columns
 from pipelines.sources import cfpb_mapping as mapping
-from pipelines.sources.files import Refused
+from pipelines.sources.files import Refused, sql_literal
 
 SOURCE = mapping.SOURCE
 
@@ -24,10 +24,6 @@ def _key(header: str) -> str:
 def _label(text: str) -> str:
     """How a CFPB label is compared: trimmed, lowercase, one kind of apostrophe."""
     return text.strip().lower().replace("\u2019", "'")
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def field_columns(headers: list[str]) -> dict[str, str]:
@@ -58,7 +54,7 @@ def matches(headers: list[str]) -> bool:
 
 def label_sql(column: str) -> str:
     """The column's label as compared with the mapping; NULL for the missing spellings."""
-    missing = ", ".join(_lit(v) for v in mapping.MISSING_VALUES)
+    missing = ", ".join(sql_literal(v) for v in mapping.MISSING_VALUES)
     label = f"lower(trim(replace({column}, chr(8217), '''')))"
     return f"(case when {label} in ({missing}) then null else {label} end)"
 
@@ -66,7 +62,7 @@ def label_sql(column: str) -> str:
 def lookup_sql(label: str, table: dict[str, str | None]) -> str:
     """CASE mapping a label expression through a mapping table; NULL when not listed."""
     whens = " ".join(
-        f"when {_lit(_label(key))} then {'null' if value is None else _lit(value)}"
+        f"when {sql_literal(_label(key))} then {'null' if value is None else sql_literal(value)}"
         for key, value in table.items()
     )
     return f"(case {label} {whens} end)"
@@ -78,7 +74,7 @@ def date_sql(column: str) -> str:
     iso_day = f"left(trim({column}), 10)"  # API timestamps: their date
     parsed = ", ".join(
         f"strftime(try_strptime({iso_day if fmt == '%Y-%m-%d' else f'trim({column})'}, "
-        f"{_lit(fmt)}), '%Y-%m-%d')"
+        f"{sql_literal(fmt)}), '%Y-%m-%d')"
         for fmt in mapping.DATE_FORMATS
     )
     return f"coalesce({parsed}, {column})"
@@ -89,7 +85,7 @@ def product_sql(product: str, sub_product: str | None) -> str:
     if sub_product is None:
         return by_product
     sub_label = label_sql(sub_product)
-    not_credit = ", ".join(_lit(_label(k)) for k, v in mapping.SUB_PRODUCTS.items() if v is None)
+    not_credit = ", ".join(sql_literal(_label(k)) for k, v in mapping.SUB_PRODUCTS.items() if v is None)
     credit = {k: v for k, v in mapping.SUB_PRODUCTS.items() if v is not None}
     return (f"(case when {sub_label} in ({not_credit}) then null "
             f"else coalesce({lookup_sql(sub_label, credit)}, {by_product}) end)")
@@ -112,11 +108,11 @@ def plan(headers: list[str]) -> SourcePlan:
 
     columns = {name: "null" for name in contract.COLUMN_NAMES}
     columns.update(
-        case_id=f"{_lit(mapping.CASE_ID_PREFIX)} || trim({found['complaint_id']})",
+        case_id=f"{sql_literal(mapping.CASE_ID_PREFIX)} || trim({found['complaint_id']})",
         applied_on=date_sql(found["date_received"]),
         product=product,
         route=f"coalesce({sub_issue_route}, {issue_route})",
-        channel=_lit(mapping.CHANNEL),
+        channel=sql_literal(mapping.CHANNEL),
         region=f"(case when {label_sql(state)} is not null then {state} end)" if state else "null",
         outcome=outcome,
     )

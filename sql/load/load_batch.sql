@@ -13,18 +13,9 @@ select * from cases where case_id in (select case_id from batch_valid);
 
 delete from cases where case_id in (select case_id from batch_valid);
 
-insert into cases
-select
-    v.case_id, v.source, v.applied_on, v.decided_on, v.product, v.route, v.channel,
-    v.outstanding_amount, v.overdue_days, v.prior_overdues_12m, v.good_history_months,
-    v.broke_prior_agreement, v.hardship_reason, v.doc_income_proof, v.doc_bank_statement,
-    v.doc_hardship_evidence, v.requested_months, v.age_band, v.region, v.outcome,
-    v.granted_route, v.granted_months, v.waived_amount, v.plan_status,
-    overdue_bucket(v.overdue_days),
-    prior_overdues_bucket(v.prior_overdues_12m),
-    documents_submitted(v.doc_income_proof, v.doc_bank_statement, v.doc_hardship_evidence),
-    m.batch_id
-from batch_valid v cross join batch_meta m;
+insert into cases by name
+select valid.*, m.batch_id
+from with_derived_buckets('batch_valid') as valid cross join batch_meta m;
 
 insert into quarantine
 select m.batch_id, m.file, q.line, q.case_id, q.column_name, q.rule, q.reason, q.value,

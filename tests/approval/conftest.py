@@ -17,7 +17,8 @@ def load_cases(home: Home, frame: pl.DataFrame, source: str = "synthetic") -> No
     with warehouse.open_writer(home, "test") as con:
         con.register("incoming", incoming)
         con.execute(
-            "insert into cases by name select *, ? as source, overdue_bucket(overdue_days) as overdue_bucket, prior_overdues_bucket(prior_overdues_12m) as prior_overdues_bucket, documents_submitted(doc_income_proof, doc_bank_statement, doc_hardship_evidence) as documents_submitted, 1 as batch_id from incoming",
+            "insert into cases by name select *, ? as source, 1 as batch_id "
+            "from with_derived_buckets('incoming')",
             [source],
         )
         con.unregister("incoming")
