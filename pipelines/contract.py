@@ -87,6 +87,12 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
+
+def enum_type(values: tuple[str, ...]) -> str:
+    """DuckDB's ENUM of these values, in this order (how DESCRIBE spells it)."""
+    return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
 # --- columns -------------------------------------------------------------------
 
 
@@ -103,8 +109,13 @@ class Column:
     pattern: str | None = None
     # Columns that only become known after the lender decides; never a model feature.
     post_decision: bool = False
-    # SQL type of the typed column in the warehouse.
+    # SQL type of the typed column in the warehouse; an enumeration's is its ENUM
+    # (set below, from its values, as DuckDB spells it).
     sql_type: str = field(default="VARCHAR")
+
+    def __post_init__(self) -> None:
+        if self.enum:
+            object.__setattr__(self, "sql_type", enum_type(tuple(self.enum)))
 
 
 COLUMNS: tuple[Column, ...] = (

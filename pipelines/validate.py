@@ -178,11 +178,14 @@ class ColumnInput:
     """Where the pass finds one contract column's value."""
     text: str  # SQL text of the value, untrimmed (NULL when absent)
     native: str | None = None  # SQL of the file's own typed value, when it can be used as is
+    # SQL true when the text is a plain case_id (plain_id): its own value, no rule broken
+    plain: str | None = None
 
 
 def column_inputs(plan: SourcePlan, raw: RawFile) -> dict[str, ColumnInput]:
     """A column the file already holds in the contract's type is used as is (Parquet);
-    everything else is text."""
+    everything else is text. A mapped case_id column carries its plain_id flag
+    (computed once per record by pass_sql as plain_c<i>)."""
     inputs = {}
     for col in contract.COLUMNS:
         expr = plan.columns[col.name]
@@ -191,7 +194,10 @@ def column_inputs(plan: SourcePlan, raw: RawFile) -> dict[str, ColumnInput]:
             continue
         index = _raw_index(expr, len(raw.types))
         kind = raw.types[index] if index is not None else "VARCHAR"
-        if kind == "VARCHAR":
+        if col.pattern and index is not None:
+            inputs[col.name] = ColumnInput(expr if kind == "VARCHAR" else f"cast({expr} as varchar)",
+                                           plain=f"plain_c{index}")
+        elif kind == "VARCHAR":
             inputs[col.name] = ColumnInput(expr if index is not None else f"cast({expr} as varchar)")
         elif (col.kind, kind) in (("date", "DATE"), ("boolean", "BOOLEAN"), ("decimal", "DOUBLE")) or (
                 col.kind == "integer" and kind in INTEGER_TYPES):
@@ -218,7 +224,9 @@ def pass_typed_expr(col: contract.Column, source: ColumnInput) -> str:
     """
     x = source.text
     slow = typed_expr(col, _trimmed(x))
-    target = enum_sql_type(col) if col.kind == "enum" else col.sql_type
+    target = col.sql_type
+    if source.plain is not None:
+        return f"(case when {source.plain} then {x} else cast({slow} as {target}) end)"
     if source.native is not None:
         n = source.native
         if col.kind == "date":
@@ -254,6 +262,20 @@ def pass_typed_expr(col: contract.Column, source: ColumnInput) -> str:
     return f"cast((case when {x} is null then null {shortcut} else {slow} end) as {target})"
 
 
+# A case_id of the contract's characters with at most ten digits in all.
+PLAIN_ID = "[A-Za-z_-]*(?:[0-9][A-Za-z_-]*){0,10}"
+
+
+def plain_id(text: str) -> str:
+    """SQL true (never NULL) when text is 1-64 characters of the case_id pattern with at
+    most ten digits. Such a text is its own trimmed value, breaks no rule of case_id
+    and cannot hold personal data (an e-mail needs '@', every other kind eleven
+    digits or more), so the pass skips trimming, the pattern and the personal-data
+    prefilter for it (tests/test_validate.py checks all three)."""
+    return (f"coalesce(strlen({text}) between 1 and 64 "
+            f"and regexp_full_match({text}, {_lit(PLAIN_ID)}), false)")
+
+
 def plain_money(double: str) -> str:
     """SQL true when a DOUBLE is the nearest double to a number of at most 9 integer
     digits and 2 decimals. Its text (cast to varchar) is then that number written
@@ -263,16 +285,13 @@ def plain_money(double: str) -> str:
     return f"({double} = round({double}, 2) and abs({double}) < 1e9)"
 
 
-def enum_sql_type(col: contract.Column) -> str:
-    return "enum(" + ", ".join(_lit(v) for v in col.enum or ()) + ")"
-
-
 def pass_violation(col: contract.Column, source: ColumnInput) -> str:
     """SQL true when the row breaks any rule of col alone (over the typed column and
     the text); the same answer as the OR of those rules' conditions."""
     typed = _t(col.name)
     if col.kind == "text":
-        return f"coalesce({text_rule(col, typed)[1]}, {'true' if col.required else 'false'})"
+        broken = f"coalesce({text_rule(col, typed)[1]}, {'true' if col.required else 'false'})"
+        return f"(case when {source.plain} then false else {broken} end)" if source.plain else broken
     limits = []
     if col.minimum is not None:
         limits.append(f"{typed} < {col.minimum}")
@@ -308,18 +327,23 @@ def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
         i for i in range(width)
         if f"c{i}" not in mapped or contract.BY_NAME[mapped[f"c{i}"]].kind in ("text", "decimal")
     ]
+    plain = {int(i.plain[len("plain_c"):]): i.plain for i in inputs.values() if i.plain}
+    shortcut = {i: f"plain_c{i}" for i in plain} | {
+        i: plain_money(f"c{i}") for i in scanned if raw.types[i] == "DOUBLE"}
     pii_suspect = " or ".join(
-        f"(case when {plain_money(f'c{i}')} then false else {privacy.prefilter_sql(text[i])} end)"
-        if raw.types[i] == "DOUBLE" else privacy.prefilter_sql(text[i])
+        f"(case when {shortcut[i]} then false else {privacy.prefilter_sql(text[i])} end)"
+        if i in shortcut else privacy.prefilter_sql(text[i])
         for i in scanned) or "false"
     violations = " or ".join(
         [pass_violation(c, inputs[c.name]) for c in contract.COLUMNS]
         + [f"coalesce({r.condition}, false)" for r in cross_column_rules(_t)])
-    raw_passed = ", ".join(f"c{i}" for i in range(width))
+    raw_passed = ", ".join([f"c{i}" for i in range(width)] + list(plain.values()))
+    flags = "".join(f", {plain_id(text[i])} as {name}" for i, name in plain.items())
     return f"""create temp table batch_typed as
-        with typed as (
+        with flagged as (select *{flags} from {source}),
+        typed as (
             select {typed_cols}, {skipped} as skipped, {pii_suspect} as pii_suspect, {raw_passed}
-            from {source}
+            from flagged
         ),
         checked as (select *, not skipped and ({violations}) as breaks_rule from typed)
         select {', '.join(_t(c.name) for c in contract.COLUMNS)}, skipped, breaks_rule,

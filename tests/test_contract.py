@@ -14,13 +14,20 @@ def _columns(con, table):
 def test_warehouse_tables_carry_every_contract_column_with_its_type():
     con = duckdb.connect()
     warehouse.migrate(con)
-    for table in ("cases", "case_history"):
+    for table in ("cases", "case_versions", "case_history"):
         cols = _columns(con, table)
         for c in contract.COLUMNS:
             assert c.name in cols, (table, c.name)
             assert cols[c.name].replace(" ", "") == c.sql_type.replace(" ", ""), (table, c.name)
-    assert {"source", "overdue_bucket", "prior_overdues_bucket", "documents_submitted"} <= set(
-        _columns(con, "cases"))
+    # Enumerations are ENUMs of the contract's values in its order (sql/schema/007).
+    assert contract.BY_NAME["route"].sql_type.startswith("ENUM('installment', 'deferral'")
+    for table in ("cases", "case_versions"):
+        cols = _columns(con, table)
+        assert cols["source"] == "VARCHAR"
+        for name, labels in (("overdue_bucket", contract.OVERDUE_BUCKETS),
+                             ("prior_overdues_bucket", contract.PRIOR_OVERDUES_BUCKETS),
+                             ("documents_submitted", contract.DOCUMENTS_SUBMITTED)):
+            assert cols[name] == contract.enum_type(labels), (table, name)
 
 
 def test_aliases_are_unique_and_cover_every_column():

@@ -108,6 +108,7 @@ SPELLINGS = st.sampled_from([
     "revolving_credit", "花呗", "app", "APP", "客服电话", "pending", "approved", "65+",
     "18-24", "completed", "已违约", "other", "其他", "C1", "bad id!", "x" * 70, "GD",
     "13812345678", "a@b.cn", "11010519491231002X", "6222021234567890128", "=1+1",
+    "SYN1-00000000", "138-1234-5678", "1234567890", "12345678901", "a1b2c3d4e5f6g7h8i9j0k1",
 ])
 TEXT_VALUES = st.one_of(SPELLINGS, st.text(max_size=8))
 
@@ -225,3 +226,35 @@ def test_plain_money_doubles_skip_their_text_safely():
         f"count(*) filter (where {plain} and regexp_matches({text}, '[0-9]{{10}}')), "
         f"count(*) filter (where x = 13812345678.0 and {plain}) from v").fetchall()[0]
     assert checks[0] > 250_000 and checks[1:] == (0, 0, 0, 0)
+
+
+def test_plain_case_ids_skip_trimming_pattern_and_personal_data_check_safely():
+    """plain_id's three claims, over edge values and 300,000 random strings of the
+    characters that matter: a plain text is its own trimmed value, matches the
+    case_id pattern, and neither the prefilter nor the exact check finds personal
+    data in it. And the shortcut is taken by ids as sources write them."""
+    import random
+
+    import duckdb
+
+    from pipelines import privacy, validate
+
+    rng = random.Random(7)
+    alphabet = "aZx_-09123456789 @.\t"
+    values = ["SYN1-00000000", "CFPB-1234567", "138-1234-5678", "13812345678", "1234567890",
+              "1234-5678-9012-3456", "11010519491231002X", "a" * 64, "a" * 65, " a1", "a1 ",
+              "", "a@b", "x1y2z3w4v5u6t7s8r9q0p1"]
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+               for _ in range(300_000)]
+    con = duckdb.connect()
+    con.execute("create table v as select unnest(?::varchar[]) as x", [values])
+    rows = con.execute(
+        f"select x, {validate.plain_id('x')}, {privacy.prefilter_sql('x')}, "
+        f"regexp_full_match(x, '{contract.CASE_ID_PATTERN[1:-1]}') from v").fetchall()
+    plain = [(x, suspect, fits) for x, is_plain, suspect, fits in rows if is_plain]
+    assert len(plain) > 20_000
+    for x, suspect, fits in plain:
+        assert x == x.strip() and fits and not suspect, x
+        assert privacy.find_personal_data(x) is None, x
+    assert {x for x, *_ in plain} >= {"SYN1-00000000", "CFPB-1234567", "1234567890", "a" * 64}
+    assert not {x for x, *_ in plain} & {"138-1234-5678", "13812345678", "a" * 65, " a1", ""}

@@ -4,7 +4,7 @@
 with
 
 granted_cases as (
-    select route, coalesce(granted_route, 'unknown') as granted_route
+    select route::varchar as route, coalesce(granted_route, 'unknown') as granted_route
     from cases
     where is_granted(outcome)
 ),
