@@ -7,7 +7,10 @@ pipelines/flows.py wires `ingest_file` into tasks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -160,26 +163,70 @@ def drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def ingest_paths(home: Home, paths: list[str | Path], source: str = "auto",
                  progress: bool = False) -> list[IngestResult]:
-    """`relief ingest`: every file in its own batch, then publish if anything changed."""
+    """`relief ingest`: every file in its own batch, then publish if anything changed.
+
+    progress: show on the terminal (stderr) which file is being ingested and how
+    far the database step under way has come (`relief ingest` on a terminal).
+    """
     files = discover(paths)
     results: list[IngestResult] = []
     with warehouse.open_writer(home, "relief ingest") as con:
-        for path in _with_progress(files, progress):
-            results.append(ingest_file(con, path, source))
-        if any(r.status != "unchanged" for r in results) or not home.analysts_db.exists():
-            warehouse.publish(home, con)
+        with _progress(con, files, enabled=progress) as show:
+            for path in files:
+                show(path)
+                results.append(ingest_file(con, path, source))
+            if any(r.status != "unchanged" for r in results) or not home.analysts_db.exists():
+                show(None)
+                warehouse.publish(home, con)
     return results
 
 
-def _with_progress(files: list[Path], progress: bool):
-    if not progress or not files:
-        yield from files
-        return
-    from rich.progress import Progress
+PROGRESS_POLL_SECONDS = 0.2
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("ingesting", total=len(files))
-        for path in files:
-            bar.update(task, description=f"ingesting {mask(path.name)}")
-            yield path
-            bar.advance(task)
+
+@contextlib.contextmanager
+def _progress(con: duckdb.DuckDBPyConnection, files: list[Path], enabled: bool,
+              console=None) -> Iterator[Callable[[Path | None], None]]:
+    """A files bar, and a bar for the statement the connection is running.
+
+    A large file is read, checked and loaded by a few long statements; DuckDB
+    tracks their progress (query_progress, polled from a thread while the
+    statement runs and holds no Python lock), so the second bar moves within a
+    file. show(path) names the file starting; show(None) the publishing step.
+    """
+    if not enabled or not files:
+        yield lambda path: None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    # Track progress without DuckDB printing its own bar.
+    con.execute("set enable_progress_bar = true")
+    con.execute("set enable_progress_bar_print = false")
+    stop = threading.Event()
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
+    with Progress(*columns, transient=True, console=console) as bars:
+        files_bar = bars.add_task("files", total=len(files))
+        step_bar = bars.add_task("  current step", total=100)
+        started = 0
+
+        def show(path: Path | None) -> None:
+            nonlocal started
+            bars.update(files_bar, completed=started,
+                        description=f"ingesting {mask(path.name)}" if path else "publishing")
+            bars.update(step_bar, completed=0)
+            started += path is not None
+
+        def poll() -> None:
+            while not stop.wait(PROGRESS_POLL_SECONDS):
+                done = con.query_progress()
+                if done >= 0:
+                    bars.update(step_bar, completed=done)
+
+        poller = threading.Thread(target=poll, name="relief-ingest-progress", daemon=True)
+        poller.start()
+        try:
+            yield show
+        finally:
+            stop.set()
+            poller.join()
+            con.execute("set enable_progress_bar = false")

@@ -296,6 +296,62 @@ def test_one_refused_file_does_not_stop_the_others(home, tmp_path):
     assert [r.status for r in results] == ["refused", "loaded"]
 
 
+# --- progress on a terminal -------------------------------------------------------------
+
+
+def test_progress_bar_moves_with_the_statement_duckdb_is_running(tmp_path, monkeypatch):
+    """The step bar shows what query_progress reports while a file is ingested."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    class Running:  # a connection in the middle of a long statement
+        def execute(self, sql):
+            return self
+
+        def query_progress(self):
+            return 42.0
+
+    monkeypatch.setattr(ingest, "PROGRESS_POLL_SECONDS", 0.01)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with ingest._progress(Running(), [tmp_path / "big.csv"], True, console=console) as show:
+        show(tmp_path / "big.csv")
+        time.sleep(0.3)
+    assert "ingesting big.csv" in screen.getvalue()
+    assert "42%" in screen.getvalue()
+
+
+def test_duckdb_reports_a_statements_progress_to_another_thread():
+    """What the step bar relies on: with progress tracking on (and DuckDB's own
+    printing off, as _progress sets them) query_progress answers while a statement
+    runs in another thread."""
+    import threading
+
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = true")
+    con.execute("set enable_progress_bar_print = false")
+    seen, done = [], threading.Event()
+
+    def poll():
+        while not done.wait(0.02):
+            seen.append(con.query_progress())
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    con.execute("select count(*) from range(60000000) t(x) where hash(x) % 7 = 1").fetchall()
+    done.set()
+    poller.join()
+    assert any(0 <= p <= 100 for p in seen), seen[:10]
+
+
+def test_ingest_with_progress_loads_the_same(home, tmp_path):
+    f = write(tmp_path / "a.csv", row("C1"), row("C2"))
+    (result,) = ingest.ingest_paths(home, [f], progress=True)
+    assert (result.status, result.rows_loaded) == ("loaded", 2)
+
+
 # --- personal data --------------------------------------------------------------------
 
 PII = {
