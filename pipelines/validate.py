@@ -327,7 +327,8 @@ def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
         i for i in range(width)
         if f"c{i}" not in mapped or contract.BY_NAME[mapped[f"c{i}"]].kind in ("text", "decimal")
     ]
-    plain = {int(i.plain[len("plain_c"):]): i.plain for i in inputs.values() if i.plain}
+    plain = {_raw_index(plan.columns[c.name], width): inputs[c.name].plain
+             for c in contract.COLUMNS if inputs[c.name].plain}
     shortcut = {i: f"plain_c{i}" for i in plain} | {
         i: plain_money(f"c{i}") for i in scanned if raw.types[i] == "DOUBLE"}
     pii_suspect = " or ".join(
