@@ -199,9 +199,7 @@ def _progress(con: duckdb.DuckDBPyConnection, files: list[Path], enabled: bool,
         return
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-    # Track progress without DuckDB printing its own bar.
-    con.execute("set enable_progress_bar = true")
-    con.execute("set enable_progress_bar_print = false")
+    track_query_progress(con, True)
     stop = threading.Event()
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
     with Progress(*columns, transient=True, console=console) as bars:
@@ -229,4 +227,12 @@ def _progress(con: duckdb.DuckDBPyConnection, files: list[Path], enabled: bool,
         finally:
             stop.set()
             poller.join()
-            con.execute("set enable_progress_bar = false")
+            track_query_progress(con, False)
+
+
+def track_query_progress(con: duckdb.DuckDBPyConnection, on: bool) -> None:
+    """Make con.query_progress() answer (it is -1 otherwise), without DuckDB
+    printing a bar of its own."""
+    con.execute(f"set enable_progress_bar = {'true' if on else 'false'}")
+    if on:
+        con.execute("set enable_progress_bar_print = false")

@@ -324,14 +324,13 @@ def test_progress_bar_moves_with_the_statement_duckdb_is_running(tmp_path, monke
 
 
 def test_duckdb_reports_a_statements_progress_to_another_thread():
-    """What the step bar relies on: with progress tracking on (and DuckDB's own
-    printing off, as _progress sets them) query_progress answers while a statement
-    runs in another thread."""
+    """What the step bar relies on: with progress tracking on (track_query_progress,
+    as _progress sets it) query_progress answers while a statement runs in another
+    thread."""
     import threading
 
     con = duckdb.connect()
-    con.execute("set enable_progress_bar = true")
-    con.execute("set enable_progress_bar_print = false")
+    ingest.track_query_progress(con, True)
     seen, done = [], threading.Event()
 
     def poll():

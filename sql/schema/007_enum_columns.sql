@@ -1,5 +1,5 @@
 -- Enumerated columns of cases (and case_versions) become ENUM types: the contract's
--- values (pipelines/contract.py, in its order; tests/test_warehouse.py checks they
+-- values (pipelines/contract.py, in its order; tests/test_contract.py checks they
 -- match) and the derived buckets' values (002_buckets.sql).
 -- Why: a one-byte code per value instead of text. Writing a batch of cases costs
 -- about a third as much per enumerated column, and the marts group by codes.
