@@ -14,8 +14,8 @@ import json
 import sys
 from collections.abc import Callable
 
-from pipelines import contract
-from pipelines.config import Home
+from pipelines import __version__, contract
+from pipelines.config import Home, InstallIncomplete
 
 
 class CommandError(Exception):
@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="relief", parents=[common],
                                      description="relief: outcomes of requests for debt relief")
+    parser.add_argument("--version", action="version", version=f"relief {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable, help_: str, prints: bool = True) -> argparse.ArgumentParser:
@@ -335,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json = False
     try:
         return args.func(args, home)
-    except CommandError as exc:
+    except (CommandError, InstallIncomplete) as exc:
         print(f"relief {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

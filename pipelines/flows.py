@@ -34,7 +34,7 @@ from prefect import flow, get_run_logger, runtime, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 
-from pipelines import faults, ingest, staging, warehouse  # noqa: E402
+from pipelines import __version__, faults, ingest, staging, warehouse  # noqa: E402
 from pipelines.config import Home  # noqa: E402
 from pipelines.privacy import mask  # noqa: E402
 
@@ -79,9 +79,9 @@ def check_home(home_root: str, flow_name: str, task_runner: str) -> dict:
         run_id = con.execute("select nextval('run_id_seq')").fetchall()[0][0]
         con.execute(
             "insert into runs (run_id, flow, prefect_flow_run_id, task_runner, started_at, "
-            "status, recovered_run_id) values (?, ?, ?, ?, ?, 'running', ?)",
+            "status, recovered_run_id, relief_version) values (?, ?, ?, ?, ?, 'running', ?, ?)",
             [run_id, flow_name, _flow_run_id(), task_runner, warehouse.utc_now(),
-             left_running[-1] if left_running else None],
+             left_running[-1] if left_running else None, __version__],
         )
         cases = con.execute("select count(*) from cases").fetchall()[0][0]
         last_change, last_load = con.execute(

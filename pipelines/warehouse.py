@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home
+from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home, InstallIncomplete
 
 WRITER_WAIT_SECONDS = float(os.environ.get("RELIEF_WRITER_WAIT", "30"))
 
@@ -54,7 +54,15 @@ class Migration:
     sql: str
 
 
-def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
+def migrations(schema_dir: Path | None = None) -> list[Migration]:
+    """The numbered migrations in schema_dir (default: the installed sql/schema); none is
+    an error (a broken install), never "nothing to apply"."""
+    schema_dir = SCHEMA_DIR if schema_dir is None else schema_dir
+    if not any(schema_dir.glob("*.sql")):
+        raise InstallIncomplete(
+            f"no migrations (NNN_name.sql) in {schema_dir}: this relief was installed "
+            "without its SQL; reinstall it from a wheel or a full checkout"
+        )
     found = []
     for path in sorted(schema_dir.glob("*.sql")):
         match = re.match(r"^(\d+)_(.+)\.sql$", path.name)
@@ -67,7 +75,7 @@ def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
     return found
 
 
-def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path | None = None) -> list[int]:
     """Apply the migrations not yet recorded; return the versions applied."""
     con.execute(
         "create table if not exists schema_migrations "
