@@ -27,7 +27,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home, InstallIncomplete
+from pipelines.config import MARTS_DIR, SCHEMA_DIR, SQL_DIR, Home, InstallIncomplete
+
+# The shared macros (sql/macros/*.sql): live definitions, created or replaced on
+# every migrate() rather than frozen in a migration.
+MACROS_DIR = SQL_DIR / "macros"
 
 WRITER_WAIT_SECONDS = float(os.environ.get("RELIEF_WRITER_WAIT", "30"))
 
@@ -75,8 +79,13 @@ def migrations(schema_dir: Path | None = None) -> list[Migration]:
     return found
 
 
-def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path | None = None) -> list[int]:
-    """Apply the migrations not yet recorded; return the versions applied."""
+def migrate(
+    con: duckdb.DuckDBPyConnection,
+    schema_dir: Path | None = None,
+    macros_dir: Path = MACROS_DIR,
+) -> list[int]:
+    """Apply the migrations not yet recorded, then (re)create the shared macros;
+    return the versions applied."""
     con.execute(
         "create table if not exists schema_migrations "
         "(version integer primary key, name varchar not null, applied_at timestamp not null)"
@@ -104,7 +113,26 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path | None = None) -> l
             con.execute("rollback")
             raise
         done.append(m.version)
+    create_macros(con, macros_dir)
     return done
+
+
+def macro_definitions(macros_dir: Path = MACROS_DIR) -> dict[str, str]:
+    """Each macro file's SQL (sql/macros/<name>.sql), by name, in the order it runs:
+    file-name order, as DuckDB binds a macro's body when it is created."""
+    return {path.stem: path.read_text("utf-8") for path in sorted(macros_dir.glob("*.sql"))}
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR) -> None:
+    """Create or replace every shared macro (they follow the tables they read)."""
+    con.execute("begin transaction")
+    try:
+        for sql in macro_definitions(macros_dir).values():
+            con.execute(sql)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
@@ -122,14 +150,18 @@ def refresh_marts(
 
     The marts read only cases (and the small routes table), so what they show is
     fixed by the newest batch in cases, the row counts of cases and case_versions
-    (every load adds a batch or moves versions) and the mart SQL itself; when all
+    (every load adds a batch or moves versions) and the mart SQL itself with the
+    macros it calls; when all
     four equal the last refresh's (mart_refreshes), nothing is done and False is
     returned: a batch that loaded nothing (unchanged, refused) costs no refresh. Otherwise all marts are rebuilt in one
     transaction, so a reader never sees some marts newer than others.
     """
     definitions = mart_definitions(marts_dir)
+    # the macros the marts call are part of their definitions
+    hashed = {**{f"macros/{name}": sql for name, sql in macro_definitions().items()},
+              **definitions}
     definitions_hash = hashlib.sha256(
-        "\n".join(f"{name}\n{query}" for name, query in definitions.items()).encode("utf-8")
+        "\n".join(f"{name}\n{query}" for name, query in hashed.items()).encode("utf-8")
     ).hexdigest()
     state = con.execute(
         "select (select max(batch_id) from cases), (select count(*) from cases), "
