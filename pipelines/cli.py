@@ -1,4 +1,4 @@
-"""The `relief` command (../shared/CLI.md): parse, call, print.
+"""The `relief` command (docs/cli.md): parse, call, print.
 
 Each command is one `cmd_*` function; the work lives in the modules they call.
 Heavy imports (Prefect above all) happen inside the command that needs them, so
