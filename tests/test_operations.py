@@ -69,7 +69,7 @@ def query(db: Path, sql: str) -> list[tuple]:
 
 
 def ingest_command(home: Home) -> list[str]:
-    return ["pipelines.flows", "ingest", "--home", str(home.root)]
+    return ["pipelines.deployments", "ingest", "--home", str(home.root)]
 
 
 def test_killed_reading_loading_or_publishing_keeps_the_last_good_state_and_the_next_run_finishes(

@@ -1,0 +1,7 @@
+-- This run's row, 'running' until record_run.sql completes it.
+insert into runs (
+    run_id, flow, prefect_flow_run_id, task_runner, started_at, status, recovered_run_id
+) values (
+    $run_id, $flow, $prefect_flow_run_id, $task_runner, $started_at, 'running',
+    $recovered_run_id
+)
