@@ -1,4 +1,4 @@
-"""The `relief` command (../shared/CLI.md): parse, call, print.
+"""The `relief` command (docs/cli.md): parse, call, print.
 
 Each command is one `cmd_*` function; the work lives in the modules they call.
 Heavy imports (Prefect above all) happen inside the command that needs them, so
@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write a later batch updating the cases of this earlier synthetic file")
 
     p = add("ingest", cmd_ingest, "load case files or folders")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
     p.add_argument("--source", choices=["auto", "canonical", "cfpb"], default="auto")
 
     p = add("stats", cmd_stats, "refresh and print the outcome statistics per route")
@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
 
     p = add("sql", cmd_sql, "a read-only query on the analysts' database")
-    p.add_argument("query")
+    p.add_argument("query", metavar="QUERY", help="one read-only SQL query")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)

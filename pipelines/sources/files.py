@@ -2,7 +2,8 @@
 
 The format is detected from the content, not the file name: gzip by its magic
 bytes, Parquet by `PAR1`, JSON Lines by a leading `{`, otherwise CSV. CSV text
-is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding.
+is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding. A zip
+archive is unwrapped before this module sees it (pipelines/sources/zipped.py).
 
 `open_source` defines the temp view `batch_source` in the given connection: one
 column per file column, named c0, c1, ... (the file's own names are kept in
