@@ -317,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requested-months", type=int)
 
     p = add("report", cmd_report, "write the periodic report")
-    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-Qn (default: latest complete month)")
+    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-Qn (default: the latest complete month not provisional, "
+                        "i.e. with at most 5%% of its non-withdrawn requests pending)")
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
 
     p = add("sql", cmd_sql, "a read-only query on the analysts' database")

@@ -22,10 +22,12 @@ import duckdb
 import polars as pl
 
 from pipelines import contract, warehouse
-from pipelines.config import Home
+from pipelines.config import SQL_DIR, Home
 
 # The marts, one table per sql/marts/*.sql file, named after the file.
 MART_NAMES: tuple[str, ...] = tuple(warehouse.mart_definitions())
+
+MONTH_STATUS_SQL = SQL_DIR / "stats" / "month_status.sql"
 
 # Statements `relief sql` runs; anything else could write (to this database, an
 # attached one, a file, the settings) and is refused before it runs.
@@ -93,6 +95,18 @@ def route_switches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def plan_adherence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read_mart(con, "plan_adherence")
+
+
+def month_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per month with every route together: requests, decided, withdrawn,
+    pending, decided_share and provisional (sql/stats/month_status.sql)."""
+    return con.sql(MONTH_STATUS_SQL.read_text("utf-8")).pl()
+
+
+def provisional_by_month(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
+    """month -> provisional (more than 5% of its non-withdrawn requests pending,
+    all routes together), for every month of route_outcomes_monthly."""
+    return dict(month_status(con).select("month", "provisional").iter_rows())
 
 
 def check_segment(segment: str) -> None:

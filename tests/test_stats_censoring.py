@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipelines import contract, synth, warehouse
+from pipelines import contract, stats, synth, warehouse
 
 CASES = 100_000
 SEED = 14
@@ -109,6 +109,21 @@ def test_provisional_is_exact_in_every_row(export):
         assert r["provisional"] is (r["pending"] / open_requests > 0.05)
         assert r["decided_share"] == pytest.approx(1 - r["pending"] / open_requests)
     assert {r["provisional"] for r in rows} == {True, False}
+
+
+def test_the_default_report_period_is_the_latest_settled_month(export):
+    from pipelines.report.build import resolve_period
+
+    con, truth = export
+    status = stats.month_status(con)
+    at_cut = truth.filter(~(pl.col("withdrawn") & (pl.col("decision_on") <= synth.AS_OF)))
+    pending_share = dict(at_cut.group_by("month").agg(
+        (pl.col("decision_on") > synth.AS_OF).mean()).iter_rows())
+    assert dict(status.select("month", "provisional").iter_rows()) == {
+        month: share > 0.05 for month, share in pending_share.items()}
+    # May and June 2026 still have more than 5% pending: April is the default
+    assert resolve_period(con, None, today=date(2026, 7, 2)).label == "2026-04"
+    assert resolve_period(con, "2026-06").label == "2026-06"  # asking for one works
 
 
 def scalar(con, query: str):
