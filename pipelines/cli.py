@@ -43,12 +43,6 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def _stdout_console():
-    from rich.console import Console
-
-    return Console()
-
-
 # --- ingest ----------------------------------------------------------------------
 
 
@@ -131,6 +125,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
         raise CommandError(str(exc)) from None
     try:
         frame = stats.outcome_table(con, by=args.by, month=month)
+        display = None if args.json else stats.outcome_display(con, frame, args.by, month)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -138,9 +133,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
     if args.json:
         _print_json(stats.frame_records(frame))
     else:
-        title = "outcomes per relief route" + (f", by {args.by}" if args.by else "") + (
-            f", applied in {args.month}" if args.month else "")
-        _stdout_console().print(stats.rich_table(stats.display_frame(frame), title=title))
+        display.print()
     return 0
 
 
@@ -160,7 +153,7 @@ def cmd_sql(args: argparse.Namespace, home: Home) -> int:
     elif output == "csv":
         sys.stdout.write(frame.write_csv())
     else:
-        _stdout_console().print(stats.rich_table(frame))
+        stats.query_display(frame).print()
     return 0
 
 
