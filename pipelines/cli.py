@@ -44,12 +44,6 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def _stdout_console():
-    from rich.console import Console
-
-    return Console()
-
-
 # --- ingest ----------------------------------------------------------------------
 
 
@@ -132,6 +126,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
         raise CommandError(str(exc)) from None
     try:
         frame = stats.outcome_table(con, by=args.by, month=month)
+        display = None if args.json else stats.outcome_display(con, frame, args.by, month)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -139,9 +134,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
     if args.json:
         _print_json(stats.frame_records(frame))
     else:
-        title = "outcomes per relief route" + (f", by {args.by}" if args.by else "") + (
-            f", applied in {args.month}" if args.month else "")
-        _stdout_console().print(stats.rich_table(stats.display_frame(frame), title=title))
+        display.print()
     return 0
 
 
@@ -161,7 +154,7 @@ def cmd_sql(args: argparse.Namespace, home: Home) -> int:
     elif output == "csv":
         sys.stdout.write(frame.write_csv())
     else:
-        _stdout_console().print(stats.rich_table(frame))
+        stats.query_display(frame).print()
     return 0
 
 
@@ -320,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requested-months", type=int)
 
     p = add("report", cmd_report, "write the periodic report")
-    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-Qn (default: latest complete month)")
+    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-Qn (default: the latest complete month not provisional, "
+                        "i.e. with at most 5%% of its non-withdrawn requests pending)")
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
 
     p = add("sql", cmd_sql, "a read-only query on the analysts' database")
