@@ -190,7 +190,7 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
     if result["dropped_features"]:
         print("  not used (no information in the training data): "
               + "; ".join(f"{k} ({v})" for k, v in result["dropped_features"].items()))
-    print(("promoted: " if result["promoted"] else "") + result["reason"])
+    print(("promoted: " if result["promoted"] else "not promoted: ") + result["reason"])
     return 0
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from pipelines import faults, flows, synth
 from pipelines.config import Home
