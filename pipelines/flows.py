@@ -315,11 +315,12 @@ def model_stage(run: Run, force: bool = False) -> None:
     from pipelines.approval import registry
 
     if not (force or run.needs_model):
-        return run.skip("model", "no new cases since the last training")
-    if not (force or training_due(run)):
-        return run.skip("model", run.training["reason"])
-    with run.stage("model"):
-        run.model = train_model(run.home_root, force)
+        run.skip("model", "no new cases since the last training")
+    elif not (force or training_due(run)):
+        run.skip("model", run.training["reason"])
+    else:
+        with run.stage("model"):
+            run.model = train_model(run.home_root, force)
     current = registry.current_version(run.home)
     run.outputs["model"] = str(run.home.models / current) if current else None
 
