@@ -15,8 +15,8 @@ import os
 import sys
 from collections.abc import Callable
 
-from pipelines import contract
-from pipelines.config import Home
+from pipelines import __version__, contract
+from pipelines.config import Home, InstallIncomplete
 
 
 class CommandError(Exception):
@@ -267,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="relief", parents=[common],
                                      description="relief: outcomes of requests for debt relief")
+    parser.add_argument("--version", action="version", version=f"relief {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable, help_: str, prints: bool = True) -> argparse.ArgumentParser:
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args, home)
         sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
         return code
-    except CommandError as exc:
+    except (CommandError, InstallIncomplete) as exc:
         print(f"relief {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from functools import cache
 
 import duckdb
 
+from pipelines import __version__
 from pipelines.config import SQL_DIR, Home
 from pipelines.warehouse import utc_now
 
@@ -46,7 +47,8 @@ def open_run(con: duckdb.DuckDBPyConnection, flow: str, task_runner: str,
     recovered = left_running[-1] if left_running else None
     con.execute(_sql("open_run"), {
         "run_id": run_id, "flow": flow, "prefect_flow_run_id": prefect_flow_run_id,
-        "task_runner": task_runner, "started_at": utc_now(), "recovered_run_id": recovered})
+        "task_runner": task_runner, "started_at": utc_now(), "recovered_run_id": recovered,
+        "relief_version": __version__})
     cases, last_change, last_load = con.execute(_sql("home_state")).fetchall()[0]
     return Opened(run_id, recovered, cases, last_change, last_load)
 

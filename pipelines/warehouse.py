@@ -28,7 +28,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home
+from pipelines.config import MARTS_DIR, SCHEMA_DIR, SQL_DIR, Home, InstallIncomplete
+
+# The shared macros (sql/macros/*.sql): live definitions, created or replaced on
+# every migrate() rather than frozen in a migration.
+MACROS_DIR = SQL_DIR / "macros"
 
 WRITER_WAIT_SECONDS = 30.0  # RELIEF_WRITER_WAIT overrides, read when a wait starts
 
@@ -55,7 +59,15 @@ class Migration:
     sql: str
 
 
-def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
+def migrations(schema_dir: Path | None = None) -> list[Migration]:
+    """The numbered migrations in schema_dir (default: the installed sql/schema); none is
+    an error (a broken install), never "nothing to apply"."""
+    schema_dir = SCHEMA_DIR if schema_dir is None else schema_dir
+    if not any(schema_dir.glob("*.sql")):
+        raise InstallIncomplete(
+            f"no migrations (NNN_name.sql) in {schema_dir}: this relief was installed "
+            "without its SQL; reinstall it from a wheel or a full checkout"
+        )
     found = []
     for path in sorted(schema_dir.glob("*.sql")):
         match = re.match(r"^(\d+)_(.+)\.sql$", path.name)
@@ -68,8 +80,13 @@ def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
     return found
 
 
-def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
-    """Apply the migrations not yet recorded; return the versions applied."""
+def migrate(
+    con: duckdb.DuckDBPyConnection,
+    schema_dir: Path | None = None,
+    macros_dir: Path = MACROS_DIR,
+) -> list[int]:
+    """Apply the migrations not yet recorded, then (re)create the shared macros;
+    return the versions applied."""
     con.execute(
         "create table if not exists schema_migrations "
         "(version integer primary key, name varchar not null, applied_at timestamp not null)"
@@ -97,7 +114,26 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
             con.execute("rollback")
             raise
         done.append(m.version)
+    create_macros(con, macros_dir)
     return done
+
+
+def macro_definitions(macros_dir: Path = MACROS_DIR) -> dict[str, str]:
+    """Each macro file's SQL (sql/macros/<name>.sql), by name, in the order it runs:
+    file-name order, as DuckDB binds a macro's body when it is created."""
+    return {path.stem: path.read_text("utf-8") for path in sorted(macros_dir.glob("*.sql"))}
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR) -> None:
+    """Create or replace every shared macro (they follow the tables they read)."""
+    con.execute("begin transaction")
+    try:
+        for sql in macro_definitions(macros_dir).values():
+            con.execute(sql)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
@@ -115,14 +151,18 @@ def refresh_marts(
 
     The marts read only cases (and the small routes table), so what they show is
     fixed by the newest batch in cases, the row counts of cases and case_versions
-    (every load adds a batch or moves versions) and the mart SQL itself; when all
+    (every load adds a batch or moves versions) and the mart SQL itself with the
+    macros it calls; when all
     four equal the last refresh's (mart_refreshes), nothing is done and False is
     returned: a batch that loaded nothing (unchanged, refused) costs no refresh. Otherwise all marts are rebuilt in one
     transaction, so a reader never sees some marts newer than others.
     """
     definitions = mart_definitions(marts_dir)
+    # the macros the marts call are part of their definitions
+    hashed = {**{f"macros/{name}": sql for name, sql in macro_definitions().items()},
+              **definitions}
     definitions_hash = hashlib.sha256(
-        "\n".join(f"{name}\n{query}" for name, query in definitions.items()).encode("utf-8")
+        "\n".join(f"{name}\n{query}" for name, query in hashed.items()).encode("utf-8")
     ).hexdigest()
     state = con.execute(
         "select (select max(batch_id) from cases), (select count(*) from cases), "
