@@ -232,7 +232,7 @@ def job(home: Home, flow_name: str, task_runner: str = "serial") -> Iterator[Run
                 if run.status == "succeeded":
                     # Publish once more, still holding the lock, so that the analysts'
                     # copy shows this run's completed row.
-                    with run.stage("final publish"):
+                    with run.stage("final_publish"):
                         publish(run.home_root)
             except BaseException as exc:
                 run.status = "failed"

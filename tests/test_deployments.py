@@ -148,4 +148,6 @@ def test_serve_starts_prefects_server_with_its_ui_runs_relief_main_and_stops_cle
     stderr = "".join(serving.err)
     assert code == 0 and "Traceback" not in stderr, stderr[-3000:]
     assert "relief serve: stopped Prefect's server" in stderr
-    assert deployments.port_free(port)  # the server it started is gone
+    with pytest.raises(httpx.ConnectError):  # the server it started is gone
+        httpx.get(f"{address}/api/health")
+    assert deployments.port_free(port)

@@ -144,6 +144,20 @@ def test_a_second_writer_says_whom_it_waits_for_then_exits_1_in_one_line(api_env
         ("relief-ingest", "succeeded"), ("relief-ingest", "running")]  # the refused runs wrote nothing
 
 
+def test_a_failed_relief_run_says_why_in_two_lines_without_a_traceback(api_env, home):
+    synth.write_cases(home.inbox / "first.csv", cases=200, seed=6)
+    failed = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--home", str(home.root)],
+        env={**api_env, "RELIEF_TEST_FAIL_AT": "publish:99", "RELIEF_RETRY_BASE_SECONDS": "0.01"},
+        capture_output=True, text=True, timeout=PAUSE_TIMEOUT_SECONDS)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert "Traceback" not in failed.stderr, failed.stderr[-3000:]
+    assert failed.stderr.splitlines()[-2:] == [
+        "relief run failed: OSError: injected transient I/O error at publish (RELIEF_TEST_FAIL_AT)",
+        "the last published analysts' database, model and reports are unchanged; "
+        "the next run finishes the work"]
+
+
 @pytest.mark.slow
 def test_relief_run_killed_in_the_model_and_report_stages_then_finishes(api_env, home, tmp_path):
     from pipelines.approval import registry
