@@ -183,7 +183,7 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
     if result["dropped_features"]:
         print("  not used (no information in the training data): "
               + "; ".join(f"{k} ({v})" for k, v in result["dropped_features"].items()))
-    print(("promoted: " if result["promoted"] else "") + result["reason"])
+    print(("promoted: " if result["promoted"] else "not promoted: ") + result["reason"])
     return 0
 
 
@@ -329,7 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:  # --help into a closed pipe
+        return _stdout_closed()
     home = Home.resolve(getattr(args, "home", None))
     if not hasattr(args, "json"):
         args.json = False
