@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pipelines import contract
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -97,6 +99,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg_channel": ("Channel", "申请渠道"),
     "seg_product": ("Product", "产品"),
     "seg_region": ("Region", "地区"),
+    "table_rows": ("{rows} rows", "{rows} 行"),
+    "hidden_parts": ("suppressed parts", "已隐去部分"),
+    "chart_all_suppressed": ("Not drawn: every row of “{chart}” is suppressed.",
+                             "未绘制：“{chart}”的每一行均已隐去。"),
     "unavailable": ("This section is unavailable: {why}", "本节暂缺：{why}"),
     "no_model": ("no approval model has been promoted in this home (run `relief train`).",
                  "尚无已启用的审批模型（请运行 relief train）。"),
@@ -187,20 +193,38 @@ def t(lang: str, key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+# Chinese for every code a report shows: the contract's labels for values (its first
+# label; app has none there), its column names, and the report's own codes (derived
+# columns, batch statuses and sources, quarantine rules, model names).
+_ENUMS = (contract.ROUTES, contract.CHANNELS, contract.PRODUCTS, contract.OUTCOMES,
+          contract.PLAN_STATUSES, contract.HARDSHIP_REASONS)
 _VALUE_ZH = {
-    **{k: contract.zh_label(contract.ROUTES, k) for k in contract.ROUTES},
-    **{k: contract.zh_label(contract.CHANNELS, k) for k in contract.CHANNELS},
-    **{k: contract.zh_label(contract.PRODUCTS, k) for k in contract.PRODUCTS},
+    **{k: contract.zh_label(enum, k) for enum in reversed(_ENUMS) for k in enum},
+    **{c.name: c.zh for c in contract.COLUMNS},
     "app": "手机应用", "true": "是", "false": "否", "unknown": "未知", "*": "全部方式",
+    "documents_submitted": "提交材料数", "overdue_bucket": "申请时逾期天数",
+    "prior_overdues_bucket": "近12月逾期次数", "source": "来源", "row": "整行",
+    "loaded": "已载入", "unchanged": "未变化", "refused": "已拒收",
+    "canonical": "标准格式", "cfpb": "CFPB 投诉数据", "synthetic": "合成数据",
+    "required": "必填项为空", "date_format": "日期格式错误", "enumeration": "不在取值范围内",
+    "boolean": "布尔值格式错误", "number_format": "数字格式错误", "integer_format": "整数格式错误",
+    "minimum": "低于下限", "maximum": "超过上限", "pattern": "格式不符", "too_long": "过长",
+    "decided_before_applied": "决定早于申请", "pending_with_decision": "审核中却有决定日期",
+    "duplicate_case_id": "案件编号重复", "personal_data": "含个人信息",
+    "logistic_regression": "逻辑回归", "gradient_boosting": "梯度提升",
 }
-_VALUE_EN = {"*": "all routes", "true": "yes", "false": "no",
-             **{k: k.replace("_", " ") for k in (*contract.ROUTES, *contract.CHANNELS,
-                                                   *contract.PRODUCTS)}}
+_VALUE_EN = {"*": "all routes", "true": "yes", "false": "no"}
+_CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
 def value_label(lang: str, value: str) -> str:
-    """A display label for a route, channel, product or flag value (other values as they are)."""
+    """A display label for a code: a value of the contract, a column name, a status or
+    rule (other values, such as region names, as they are). English spells a code's
+    underscores as spaces."""
     if value.startswith("prof_") and value in TEXT:  # a typical situation of section 4
         return t(lang, value)
-    table = _VALUE_ZH if lang == "zh" else _VALUE_EN
-    return table.get(value, value)
+    if lang == "zh":
+        return _VALUE_ZH.get(value, value)
+    if value in _VALUE_EN:
+        return _VALUE_EN[value]
+    return value.replace("_", " ") if _CODE.match(value) else value
