@@ -115,7 +115,8 @@ def collect(con, home: Home, period: Period, threshold: int) -> dict:
     cells = _frame(con, cells_sql)
     published = disclosure.protect(cells, [*compared, *trend], threshold)
     counts = disclosure.published_frame(published)
-    stats = _rates(con, counts)
+    rates_sql = report_sql("period_rates", {})
+    stats = _rates(con, counts, rates_sql)
     sections = [
         _headline(con, period, stats),
         _trends(con, period, stats, trend),
@@ -124,7 +125,7 @@ def collect(con, home: Home, period: Period, threshold: int) -> dict:
         model_section.model_section(home, threshold),
         _quality(con, period, threshold),
     ]
-    sections.append(_method(period, threshold, cells_sql))
+    sections.append(_method(threshold, cells_sql, rates_sql))
     return {"sections": sections, "stats": stats}
 
 
@@ -134,25 +135,14 @@ def _months_back(last: date, n: int) -> list[date]:
     return [add_months(last, -k) for k in range(n - 1, -1, -1)]
 
 
-def _rates(con, counts: pl.DataFrame) -> pl.DataFrame:
-    """Approval rate and interval (wilson_* macros of the database) where both its counts
-    are published; broken share of plans with a known status where all are published."""
-    frame = counts  # noqa: F841 (read by the SQL below)
-    return con.sql("""
-        select *,
-            case when granted is not null and rejected is not null
-                then safe_ratio(granted, granted + rejected) end as approval_rate,
-            case when granted is not null and rejected is not null
-                then wilson_low(granted, granted + rejected) end as approval_rate_low,
-            case when granted is not null and rejected is not null
-                then wilson_high(granted, granted + rejected) end as approval_rate_high,
-            case when completed is not null and active is not null and broken is not null
-                then safe_ratio(broken, completed + active + broken) end as broken_share,
-            case when completed is not null and active is not null and broken is not null
-                then wilson_low(broken, completed + active + broken) end as broken_share_low,
-            case when completed is not null and active is not null and broken is not null
-                then wilson_high(broken, completed + active + broken) end as broken_share_high
-        from frame order by period, dimension, value""").pl()
+def _rates(con, counts: pl.DataFrame, rates_sql: str) -> pl.DataFrame:
+    """sql/report/period_rates.sql over the published counts (registered for the query
+    under the name it reads, published_counts)."""
+    con.register("published_counts", counts)
+    try:
+        return _frame(con, rates_sql)
+    finally:
+        con.unregister("published_counts")
 
 
 def _row(stats: pl.DataFrame, period: Period, dimension: str, value: str) -> dict:
@@ -454,30 +444,12 @@ def _quality(con, period: Period, threshold: int) -> Section:
 # --- section 7 ---------------------------------------------------------------------------
 
 
-def _method(period: Period, threshold: int, cells_sql: str) -> Section:
+def _method(threshold: int, cells_sql: str, rates_sql: str) -> Section:
     section = Section("s7")
-    section.paragraphs.append({lg: t(lg, "method_intro") for lg in LANGS})
+    for key in ("method_intro", "method_counts", "method_others"):
+        section.paragraphs.append({lg: t(lg, key) for lg in LANGS})
     section.paragraphs.append({lg: t(lg, "suppression_method", threshold=threshold) for lg in LANGS})
-    lines = {
-        "en": ["Headline, outcomes, trend, segments, plans: counts from the query below "
-               "(period_cells); approval rate = granted / (granted + rejected) with "
-               "wilson_low / wilson_high; for one month these equal the mart "
-               "route_outcomes_monthly (requests, decided, approved + partial, rejected).",
-               "Significant changes: the query period_comparison (for a month, the mart "
-               "period_change). Time to decision and waived amounts: period_route_stats (the "
-               "outcome_stats macro, as route_outcomes). Data quality: quality_batches, "
-               "quality_quarantine, quality_unknown. Realistic expectations: "
-               "pipelines.approval.guide; the model: models/<version>/metadata.json."],
-        "zh": ["概要、结果、趋势、分组、计划：计数来自下方查询（period_cells）；批准率 = 批准 /（批准 + "
-               "拒绝），区间用 wilson_low / wilson_high；单月时与汇总表 route_outcomes_monthly 一致。",
-               "显著变化：查询 period_comparison（单月即汇总表 period_change）。决定天数与减免金额："
-               "period_route_stats（与 route_outcomes 同用 outcome_stats 宏）。数据质量：quality_batches、"
-               "quality_quarantine、quality_unknown。合理预期：pipelines.approval.guide；模型："
-               "models/<version>/metadata.json。"],
-    }
-    for i in range(2):
-        section.paragraphs.append({lg: lines[lg][i] for lg in LANGS})
-    section.code.append(("period_cells", cells_sql))
+    section.code += [("period_cells", cells_sql), ("period_rates", rates_sql)]
     return section
 
 

@@ -121,7 +121,7 @@ def model_section(home: Home, threshold: int) -> Section:
     except (KeyError, TypeError) as exc:
         return _unavailable("s5", {lg: f"metadata.json lacks {exc}" for lg in LANGS})
     section = Section("s5")
-    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: {version}; {t(lg, 'model_chosen')}: "
+    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: `{version}`; {t(lg, 'model_chosen')}: "
                                f"{value_label(lg, metrics['chosen'])}" for lg in LANGS})
     section.paragraphs.append({lg: t(lg, "model_window", cases=f"{trained['cases']:,}",
                                      start=trained["from"], end=trained["to"]) + "; "
@@ -188,7 +188,7 @@ def model_section(home: Home, threshold: int) -> Section:
     if limits:
         section.paragraphs.append({lg: t(lg, "limits") for lg in LANGS})
         for line in limits:
-            section.paragraphs.append({lg: line for lg in LANGS})
+            section.paragraphs.append({**{lg: line for lg in LANGS}, "quoted": "en"})
     return section
 
 

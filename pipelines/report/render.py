@@ -153,7 +153,7 @@ def markdown(lang: str, title: str, generated: str, intro: list[str], sections: 
     for section in sections:
         lines += [f"## {t(lang, section.key)}", ""]
         for p in section.paragraphs:
-            lines += [_md_cell(p[lang]), ""]
+            lines += [("> " if p.get("quoted") else "") + _md_cell(p[lang]), ""]
         for table in section.tables:
             headers, rows = display_rows(lang, table)
             lines += [f"**{_md_cell(t(lang, table.title_key))}** (tables/{table.name}.csv)", "",
@@ -185,6 +185,14 @@ caption{text-align:left}@media (max-width:40rem){th,td{white-space:nowrap}}
 """
 
 
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with `backticked` names as <code> (table, macro, file names)."""
+    return _BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", escape(text))
+
+
 def html_page(lang: str, title: str, generated: str, intro: list[str], sections: list[Section],
               other_link: str | None) -> str:
     e = escape
@@ -196,14 +204,17 @@ def html_page(lang: str, title: str, generated: str, intro: list[str], sections:
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
              "style-src 'unsafe-inline'; img-src data:\">",
              f"<title>{e(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
-             f"<h1>{e(title)}</h1>", f'<p class="note">{e(generated)}</p>']
+             f"<h1>{e(title)}</h1>", f'<p class="note">{_inline(generated)}</p>']
     if other_link:
         parts.append(f'<p><a href="{e(other_link)}">{e(t(lang, "other_lang"))}</a></p>')
-    parts += [f"<p>{e(p)}</p>" for p in intro]
+    parts += [f"<p>{_inline(p)}</p>" for p in intro]
     for section in sections:
         parts.append(f'<section id="{e(section.key)}"><h2>{e(t(lang, section.key))}</h2>')
         for p in section.paragraphs:
-            parts.append(f"<p>{e(p[lang])}</p>")
+            if p.get("quoted"):  # text quoted as written (the model card, in English)
+                parts.append(f'<blockquote lang="{e(p["quoted"])}">{_inline(p[lang])}</blockquote>')
+            else:
+                parts.append(f"<p>{_inline(p[lang])}</p>")
         for name, svg in section.figures:
             caption = re.search(r"<title>(.*?)</title>", svg[lang])
             parts.append(f'<figure id="fig-{e(name)}"><figcaption>{caption.group(1) if caption else ""}'
@@ -223,7 +234,7 @@ def html_page(lang: str, title: str, generated: str, intro: list[str], sections:
                 parts.append(f"<tr{css}>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>")
             parts.append("</tbody></table></div>" + ("</details>" if table.collapsed else ""))
         for caption, sql in section.code:  # collapsed: the page stays short
-            parts.append(f'<details><summary>{e(caption)}</summary><pre><code>{e(sql.strip())}'
+            parts.append(f'<details><summary><code>{e(caption)}</code></summary><pre><code>{e(sql.strip())}'
                          "</code></pre></details>")
         parts.append("</section>")
     parts += ["</body>", "</html>"]

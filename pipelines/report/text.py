@@ -8,7 +8,8 @@ from pipelines import contract
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Relief requests: what happened, {period}", "减免申请结果报告：{period}"),
-    "generated": ("Generated {when} from data/relief.duckdb.", "生成时间 {when}，数据来自 data/relief.duckdb。"),
+    "generated": ("Generated {when} from `data/relief.duckdb`.",
+                  "生成时间 {when}，数据来自 `data/relief.duckdb`。"),
     "other_lang": ("中文版", "English version"),
     "intro": ("This report counts requests for relief (an installment plan, a deferral, an interest "
               "or penalty waiver, interest suspension, a discounted settlement) made to lenders by "
@@ -105,9 +106,9 @@ TEXT: dict[str, tuple[str, str]] = {
                              "未绘制：“{chart}”的每一行均已隐去。"),
     "unavailable": ("This section is unavailable: {why}", "本节暂缺：{why}"),
     "no_model": ("no approval model has been promoted in this home (run `relief train`).",
-                 "尚无已启用的审批模型（请运行 relief train）。"),
-    "no_guide": ("the guide (pipelines.approval.guide.expectations) is not available: {err}",
-                 "预期指南（pipelines.approval.guide.expectations）不可用：{err}"),
+                 "尚无已启用的审批模型（请运行 `relief train`）。"),
+    "no_guide": ("the guide (`pipelines.approval.guide.expectations`) is not available: {err}",
+                 "预期指南（`pipelines.approval.guide.expectations`）不可用：{err}"),
     "expect_intro": ("For a few typical situations, the model's estimate of the chance that a "
                      "request by each route is approved or partly approved, with a 90% range of "
                      "that estimate, and how many similar past requests were decided. Estimates "
@@ -144,7 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
                           "校准：预测与实际批准率（测试集）"),
     "predicted": ("predicted", "预测"),
     "observed": ("observed", "实际"),
-    "limits": ("Limits (from the model card)", "局限（摘自模型卡）"),
+    "limits": ("Limits (from the model card)", "局限（摘自模型卡，英文原文）"),
     "batches": ("Batches loaded", "已载入批次"),
     "batch_id": ("batch", "批次"),
     "ingested_on": ("ingested", "载入日期"),
@@ -163,11 +164,30 @@ TEXT: dict[str, tuple[str, str]] = {
                       "本期申请中各列的未知（空）值"),
     "unknown": ("unknown", "未知"),
     "unknown_share": ("share unknown", "未知比例"),
-    "method_intro": ("Every figure can be reproduced with a read-only query on data/relief.duckdb "
-                     "(for example `relief sql \"...\"`). Counts of a quarter are the sums of its "
-                     "months. The marts and macros named here live in that database.",
-                     "所有数字均可在 data/relief.duckdb 上以只读查询复现（例如 relief sql \"...\"）。"
-                     "季度计数为其各月之和。下文提及的汇总表与宏均在该数据库中。"),
+    "method_intro": ("Every figure can be reproduced with a read-only query on `data/relief.duckdb` "
+                     "(for example `relief sql \"...\"`); the queries below (sql/report/ in the "
+                     "package) are exactly the text that ran. Counts of a quarter are the sums of "
+                     "its months. The marts and macros named here live in that database.",
+                     "所有数字均可在 `data/relief.duckdb` 上以只读查询复现（例如 `relief sql \"...\"`）；"
+                     "下列查询即实际运行的文本。季度计数为其各月之和。下文提及的汇总表与宏均在该数据库中。"),
+    "method_counts": ("Headline, outcomes, trend, segments, plans: counts from `period_cells`, "
+                      "suppressed, then rates from `period_rates`: approval rate = approved / "
+                      "(approved + rejected) with `wilson_low` / `wilson_high`, broken share = "
+                      "broken / (completed + active + broken); for one month the counts equal the "
+                      "mart `route_outcomes_monthly`.",
+                      "概要、结果、趋势、分组、计划：计数来自 `period_cells`，经抑制后由 `period_rates` "
+                      "计算比率：批准率 = 批准 /（批准 + 拒绝），区间用 `wilson_low` / `wilson_high`；"
+                      "违约比例 = 已违约 /（已结清 + 履约中 + 已违约）；单月计数与汇总表 "
+                      "`route_outcomes_monthly` 一致。"),
+    "method_others": ("Significant changes: `period_comparison` (Holm's correction: the `holm` "
+                      "macro, as the mart `period_change`). Time to decision and waived amounts: "
+                      "`period_route_stats` (as `route_outcomes`). Data quality: `quality_batches`, "
+                      "`quality_quarantine`, `quality_unknown`. Realistic expectations: "
+                      "`pipelines.approval.guide`; the model: `models/<version>/metadata.json`.",
+                      "显著变化：`period_comparison`（Holm 校正用 `holm` 宏，与汇总表 `period_change` "
+                      "相同）。决定天数与减免金额：`period_route_stats`（与 `route_outcomes` 相同）。"
+                      "数据质量：`quality_batches`、`quality_quarantine`、`quality_unknown`。合理预期："
+                      "`pipelines.approval.guide`；模型：`models/<version>/metadata.json`。"),
     "figure": ("figure", "图表"),
     "query": ("query", "查询"),
     "suppression_method": (
