@@ -16,6 +16,7 @@ from pipelines.config import Home
 from pipelines.ingest import ingest_file, ingest_paths
 from pipelines.sources import Refused, cfpb, plan_for
 from pipelines.sources import cfpb_mapping as mapping
+from pipelines.sources.files import open_source, quoted_line_break
 
 CFPB_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cfpb"
 SHARED_FILES = sorted(CFPB_DATA.resolve().glob("*.csv"))
@@ -339,3 +340,18 @@ def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, t
             assert [(r.source, r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_skipped)
                     for r in results] == [("cfpb", *EXPECTED_FILES[p.name]) for p in SHARED_FILES]
             assert _cfpb_cases(con) == expected
+
+
+def test_an_export_whose_narratives_break_lines_is_read_by_one_thread(tmp_path):
+    """DuckDB's parallel CSV reader can return a record twice when quoted values hold
+    line breaks (measured on a 2M-record export), so such a file is read serially."""
+    rows = [_export_row(r, narrative="first line\r\nsecond line") for r in RECORDS]
+    path = _write_export(tmp_path / "export.csv", rows)
+    with duckdb.connect() as con:
+        assert open_source(con, path).serial
+    plain = _write_export(tmp_path / "plain.csv", [_export_row(r) for r in RECORDS])
+    with duckdb.connect() as con:
+        assert not open_source(con, plain).serial
+    result, cases, _, _ = _ingest(Home.resolve(tmp_path / "home"), path)
+    assert (result.rows_read, result.rows_loaded) == (len(RECORDS), len(EXPECTED_SMALL))
+    assert quoted_line_break('id,text\n1,"open\nstill open')  # cut inside a quoted value
