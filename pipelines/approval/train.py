@@ -53,6 +53,8 @@ BOOSTING_MAX_ROWS = 200_000
 BOOTSTRAP_REFITS = 6
 BOOTSTRAP_MAX_ROWS = 20_000
 MIN_CALIBRATION_CASES = 50
+# Each number's range per route, stored in the version's metadata (profile_stats).
+RANGE_QUANTILES = (0.005, 0.995)
 # A sigmoid or isotonic map is pinned down by tens of thousands of cases; more only
 # costs predictions (each candidate predicts every calibration row once per method).
 CALIBRATION_MAX_ROWS = 50_000
@@ -361,7 +363,8 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
         chosen, fitted[chosen], method if method in CALIBRATIONS else "sigmoid", fit, cal, kept, rng)
     bootstrap_seconds = time.perf_counter() - t0
     return {
-        "bundle": {"model": results[chosen]["model"], "bootstrap": refits},
+        "bundle": {"model": results[chosen]["model"], "bootstrap": refits,
+                   "alternative": [results[k]["model"] for k in results if k != chosen]},
         "chosen": chosen,
         "candidates": {k: {kk: vv for kk, vv in v.items() if kk != "model"}
                        for k, v in results.items()},
@@ -407,8 +410,10 @@ def profile_stats(train_set: TrainingSet) -> dict:
                     "typical": typical,
                     "min": float(known.min()) if len(known) else None,
                     "max": float(known.max()) if len(known) else None,
-                    "p01": float(np.quantile(known, 0.01)) if len(known) else None,
-                    "p99": float(np.quantile(known, 0.99)) if len(known) else None,
+                    # The robust range the guide scores within (docs/model.md, "Beyond
+                    # the data"): a few extreme cases do not stretch it.
+                    "low": float(np.quantile(known, RANGE_QUANTILES[0])) if len(known) else None,
+                    "high": float(np.quantile(known, RANGE_QUANTILES[1])) if len(known) else None,
                     "known_cases": int(len(known)),
                 }
         out[route] = stats
