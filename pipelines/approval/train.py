@@ -412,8 +412,11 @@ def profile_stats(train_set: TrainingSet) -> dict:
                     "max": float(known.max()) if len(known) else None,
                     # The robust range the guide scores within (docs/model.md, "Beyond
                     # the data"): a few extreme cases do not stretch it.
-                    "low": float(np.quantile(known, RANGE_QUANTILES[0])) if len(known) else None,
-                    "high": float(np.quantile(known, RANGE_QUANTILES[1])) if len(known) else None,
+                    # Observed values (not interpolated), so a whole number stays whole.
+                    "low": float(np.quantile(known, RANGE_QUANTILES[0], method="lower"))
+                    if len(known) else None,
+                    "high": float(np.quantile(known, RANGE_QUANTILES[1], method="higher"))
+                    if len(known) else None,
                     "known_cases": int(len(known)),
                 }
         out[route] = stats

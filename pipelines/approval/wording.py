@@ -159,7 +159,7 @@ MESSAGES = {
         "模型见过的该方式案例中，{label}（几乎）全部未知：所填的值不用于该方式",
     ),
     "dropped": (
-        "{label} {value} was not used: it was {why}, so the model learned nothing from it",
+        "{label} ({value}) was not used: it was {why}, so the model learned nothing from it",
         "{label}（{value}）未被使用：它{why}，模型无法从中学习",
     ),
     "no_route": (
