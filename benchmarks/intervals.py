@@ -113,13 +113,13 @@ def main() -> None:
             with threadpool_limits(limits=train.FIT_THREADS):
                 result = train.train(data)
             meta = train.build_metadata(result, data, current=None, current_loss=None)
-            bundle = result.bundle if hasattr(result, "bundle") else result["bundle"]
+            bundle = result.bundle
             for kind, profiles in (("ordinary", ordinary), ("pushed", pushed)):
                 for route, r in measure(bundle, meta, profiles).items():
                     slot = pooled.setdefault(f"{kind}:{route}", {})
                     for key, value in r.items():
                         slot.setdefault(key, []).append(value)
-            chosen = result.chosen if hasattr(result, "chosen") else result["chosen"]
+            chosen = result.chosen
             print(f"  size {size:,} seed {1000 + s}: {chosen}, {time.perf_counter() - t0:.0f} s",
                   flush=True)
         print(f"\n{size:,} cases ({n_seeds} training seed{'s' if n_seeds > 1 else ''}):")
