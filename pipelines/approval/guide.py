@@ -267,16 +267,10 @@ def _typical_code(name: str, stats: dict) -> float:
     return float(entry["typical"])
 
 
-def factors(model, row: np.ndarray, p: float, stats: dict, skip: set[str],
-            lang: str = "en") -> list[dict]:
-    """Features whose value moves this estimate away from the route's typical case.
-
-    row: the encoded features the estimate was scored on (values beyond the data at its
-    edge). Effect of a feature = this estimate minus the estimate with that one feature
-    set to the route's typical value (median, or most common; from the training window).
-    `skip`: features the model does not use for this route (left out, or never known
-    for it): they move nothing and are never shown.
-    """
+def factor_rows(row: np.ndarray, stats: dict, skip: set[str]) -> tuple[list[np.ndarray],
+                                                                      list[str]]:
+    """The rows factors() scores for one estimate: each feature in turn set to the route's
+    typical value (features in `skip`, and those already typical, left out)."""
     rows, names = [], []
     for j, name in enumerate(F.FEATURES):
         if name == "route" or name in skip:
@@ -288,9 +282,26 @@ def factors(model, row: np.ndarray, p: float, stats: dict, skip: set[str],
         changed[j] = typical
         rows.append(changed)
         names.append(name)
+    return rows, names
+
+
+def factors(model, row: np.ndarray, p: float, stats: dict, skip: set[str],
+            lang: str = "en", typical_p: np.ndarray | None = None) -> list[dict]:
+    """Features whose value moves this estimate away from the route's typical case.
+
+    row: the encoded features the estimate was scored on (values beyond the data at its
+    edge). Effect of a feature = this estimate minus the estimate with that one feature
+    set to the route's typical value (median, or most common; from the training window).
+    `skip`: features the model does not use for this route (left out, or never known
+    for it): they move nothing and are never shown. typical_p: the estimates of
+    factor_rows(row, stats, skip), when already scored (many profiles at once).
+    """
+    rows, names = factor_rows(row, stats, skip)
     if not rows:
         return []
-    effects = p - _positive(model, np.vstack(rows))
+    if typical_p is None:
+        typical_p = _positive(model, np.vstack(rows))
+    effects = p - typical_p
     out = []
     for i in np.argsort(-np.abs(effects))[:MAX_FACTORS]:
         if abs(effects[i]) < FACTOR_MIN_EFFECT:
@@ -387,19 +398,47 @@ def similar_cases(home: Home, profiles: list[dict]) -> list[dict[str, Similar]] 
         rows = con.execute(SIMILAR_CASES_SQL.read_text("utf-8"), params).fetchall()
     finally:
         con.close()
-    out: list[dict[str, Similar]] = [{} for _ in profiles]
-    for row in rows:
-        index, route, counts = row[0], row[1], row[2:]
-        profile = profiles[index]
-        known = [c for c in RELAXATION
-                 if any(profile.get(i) is not None for i in _CRITERION_INPUTS[c])]
-        for level in range(len(RELAXATION) + 1):
-            n, granted = int(counts[2 * level]), int(counts[2 * level + 1])
-            if n >= FEW_SIMILAR_CASES or level == len(RELAXATION):
-                break
-        used = [c for c in RELAXATION[level:] if c in known]
-        out[index][route] = Similar(n, granted, ["route"] + used[::-1],
-                                    relaxed=len(used) < len(known))
+    criteria_columns = {c: 3 + i for i, c in enumerate(
+        ("product", "overdue_bucket", "prior_overdues_bucket", "good_history_bucket",
+         "broke_prior_agreement", "documents_submitted"))}
+    cells = [r for r in rows if r[0] == "cell"]
+    given = sorted((r for r in rows if r[0] == "profile"), key=lambda r: r[1])
+    route_codes = {route: i for i, route in enumerate(F.ROUTES)}
+    cell_route = np.array([route_codes.get(r[2], -1) for r in cells], dtype=int)
+    keep = cell_route >= 0
+    cell_route = cell_route[keep]
+    cases = np.array([r[9] for r in cells], dtype=float)[keep]
+    granted = np.array([r[10] for r in cells], dtype=float)[keep]
+    # Each criterion's cell values as integer codes (comparing codes, not text, is fast).
+    codes, values = {}, {}
+    for c, i in criteria_columns.items():
+        labels, inverse = np.unique(np.array([str(r[i]) for r in cells], dtype=str),
+                                    return_inverse=True)
+        codes[c] = {label: k for k, label in enumerate(labels)}
+        values[c] = inverse.reshape(-1)[keep]
+    out: list[dict[str, Similar]] = []
+    for row in given:
+        # Level k matches on RELAXATION[k:]: build the masks from the last criterion back.
+        known = [c for c in RELAXATION if row[criteria_columns[c]] is not None]
+        mask = np.ones(len(cases), dtype=bool)
+        levels = [mask]
+        for c in reversed(RELAXATION):
+            if c in known:
+                mask = mask & (values[c] == codes[c].get(str(row[criteria_columns[c]]), -1))
+            levels.append(mask)
+        levels = levels[::-1]  # levels[k]: matched on RELAXATION[k:]
+        n_by_level = [np.bincount(cell_route, weights=cases * m, minlength=len(F.ROUTES))
+                      for m in levels]
+        k_by_level = [np.bincount(cell_route, weights=granted * m, minlength=len(F.ROUTES))
+                      for m in levels]
+        answers = {}
+        for code, route in enumerate(F.ROUTES):
+            level = next((k for k in range(len(levels))
+                          if n_by_level[k][code] >= FEW_SIMILAR_CASES), len(RELAXATION))
+            used = [c for c in RELAXATION[level:] if c in known]
+            answers[route] = Similar(int(n_by_level[level][code]), int(k_by_level[level][code]),
+                                     ["route"] + used[::-1], relaxed=len(used) < len(known))
+        out.append(answers)
     return out
 
 
@@ -498,6 +537,16 @@ class Guide:
         p, bounds, edges, X_scored = scored(self.bundle, self.meta, X)
         similar = similar_cases(self.home, profiles)
         dropped = self.meta.get("dropped_features", {})
+        # Every factor row of every estimate, scored in one call.
+        skips, typical_p = [], []
+        all_rows: list[np.ndarray] = []
+        for k, route in enumerate(r for routes in routes_of for r in routes):
+            skips.append(set(dropped) | set(edges[k].unseen))
+            stats = self.meta["profile_stats"].get(route)
+            rows = factor_rows(X_scored[k], stats, skips[k])[0] if stats else []
+            typical_p.append((len(all_rows), len(rows)))
+            all_rows += rows
+        scored_rows = _positive(self.bundle["model"], np.vstack(all_rows)) if all_rows else []
         out = []
         k = 0
         for index, (profile, routes) in enumerate(zip(profiles, routes_of, strict=True)):
@@ -515,7 +564,7 @@ class Guide:
                 if similar is None:
                     notes.append(wording.say("no_database", lang))
                 notes += similar_notes(match, float(p[k]), interval, profile, lang)
-                skip = set(dropped) | set(edge.unseen)
+                first, n = typical_p[k]
                 answers.append({
                     "route": route,
                     "probability": round(float(p[k]), 4),
@@ -524,7 +573,8 @@ class Guide:
                     "similar_approval_rate": round(match.granted / match.cases, 4)
                     if match and match.cases else None,
                     "factors": factors(self.bundle["model"], X_scored[k], float(p[k]), stats,
-                                       skip, lang) if stats else [],
+                                       skips[k], lang, scored_rows[first:first + n])
+                    if stats else [],
                     "warnings": notes,
                 })
                 if criteria:

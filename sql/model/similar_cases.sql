@@ -1,11 +1,11 @@
--- Decided past cases like each of many profiles, per route, at each level of relaxation
--- (docs/model.md, "Similar cases"). Criteria: product, overdue bucket, prior-overdues
--- bucket, good-history bucket, broken prior agreement, documents submitted (the bucket
--- macros of sql/schema/002_buckets.sql; the good-history buckets are defined here, their
--- only use). A criterion whose profile value is unknown is not a criterion.
--- Level 0 matches on every criterion; each next level drops one more, in this order:
--- good history, prior overdues, documents, product, broken agreement, overdue bucket
--- (level 6: the route alone). The guide takes the first level with enough cases.
+-- Decided past cases counted per cell of what the similar-case match compares (route,
+-- product, overdue bucket, prior-overdues bucket, good-history bucket, broken prior
+-- agreement, documents submitted), and each given profile's values of the same
+-- criteria, null where the profile's input is unknown (an unknown input is not a
+-- criterion). The bucket macros are sql/schema/002_buckets.sql's; the good-history
+-- buckets are defined here, their only use. The guide (guide.similar_cases) sums the
+-- cells matching each profile and relaxes criteria in the order of docs/model.md
+-- ("Similar cases"), so many profiles cost one pass over the cases.
 -- Parameters: lists with one element per profile (null when unknown): $profile,
 -- $product, $overdue_days, $prior_overdues_12m, $good_history_months,
 -- $broke_prior_agreement, $doc_income_proof, $doc_bank_statement, $doc_hardship_evidence.
@@ -66,63 +66,34 @@ cells as (
     group by all
 ),
 
-compared as (
-    select
-        p.profile,
-        c.route,
-        c.cases,
-        c.granted,
-        p.product is null or c.product = p.product as same_product,
-        p.overdue_bucket is null or c.overdue_bucket = p.overdue_bucket as same_overdue,
-        p.prior_overdues_bucket is null
-        or c.prior_overdues_bucket = p.prior_overdues_bucket as same_prior,
-        p.good_history_bucket is null
-        or c.good_history_bucket is not distinct from p.good_history_bucket as same_history,
-        p.broke_prior_agreement is null
-        or c.broke_prior_agreement is not distinct from p.broke_prior_agreement as same_broke,
-        p.documents_submitted is null
-        or c.documents_submitted = p.documents_submitted as same_documents
-    from profiles as p
-    cross join cells as c
-),
-
-levels as (
-    select
-        profile,
-        route,
-        cases,
-        granted,
-        same_product and same_overdue and same_prior and same_history and same_broke
-        and same_documents as level_0,
-        same_product and same_overdue and same_prior and same_broke
-        and same_documents as level_1,
-        same_product and same_overdue and same_broke and same_documents as level_2,
-        same_product and same_overdue and same_broke as level_3,
-        same_overdue and same_broke as level_4,
-        same_overdue as level_5
-    from compared
-),
-
 final as (
     select
-        profile,
+        'cell' as kind,
+        null as profile,
         route,
-        coalesce(sum(cases) filter (where level_0), 0) as cases_0,
-        coalesce(sum(granted) filter (where level_0), 0) as granted_0,
-        coalesce(sum(cases) filter (where level_1), 0) as cases_1,
-        coalesce(sum(granted) filter (where level_1), 0) as granted_1,
-        coalesce(sum(cases) filter (where level_2), 0) as cases_2,
-        coalesce(sum(granted) filter (where level_2), 0) as granted_2,
-        coalesce(sum(cases) filter (where level_3), 0) as cases_3,
-        coalesce(sum(granted) filter (where level_3), 0) as granted_3,
-        coalesce(sum(cases) filter (where level_4), 0) as cases_4,
-        coalesce(sum(granted) filter (where level_4), 0) as granted_4,
-        coalesce(sum(cases) filter (where level_5), 0) as cases_5,
-        coalesce(sum(granted) filter (where level_5), 0) as granted_5,
-        sum(cases) as cases_6,
-        sum(granted) as granted_6
-    from levels
-    group by profile, route
+        product,
+        overdue_bucket,
+        prior_overdues_bucket,
+        good_history_bucket,
+        cast(broke_prior_agreement as varchar) as broke_prior_agreement,
+        documents_submitted,
+        cases,
+        granted
+    from cells
+    union all
+    select
+        'profile' as kind,
+        profile,
+        null as route,
+        product,
+        overdue_bucket,
+        prior_overdues_bucket,
+        good_history_bucket,
+        cast(broke_prior_agreement as varchar) as broke_prior_agreement,
+        documents_submitted,
+        null as cases,
+        null as granted
+    from profiles
 )
 
 select * from final
