@@ -27,7 +27,7 @@ def _installed_sql_dir() -> Path:
 
 
 # The folder holding the pipelines package: a checkout or site-packages (Prefect's
-# deployment source in flows.deploy_all); nothing is read from it by path.
+# deployment source in deployments.deploy_all); nothing is read from it by path.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = _installed_sql_dir()
 SCHEMA_DIR = SQL_DIR / "schema"

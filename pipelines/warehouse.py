@@ -17,8 +17,9 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ from pipelines.config import (
 # every migrate() rather than frozen in a migration.
 MACROS_DIR = SQL_DIR / "macros"
 
-WRITER_WAIT_SECONDS = float(os.environ.get("RELIEF_WRITER_WAIT", "30"))
+WRITER_WAIT_SECONDS = 30.0  # RELIEF_WRITER_WAIT overrides, read when a wait starts
 
 
 class SchemaTooNew(RuntimeError):
@@ -198,35 +199,66 @@ def refresh_marts(
 # --- the writer lock -------------------------------------------------------------
 
 
+# Locks this process holds, by lock file: a flow run inside `relief run`, which took the
+# lock before starting Prefect, enters it again without waiting for itself.
+_held: dict[Path, int] = {}
+
+
+def _say_waiting(holder: str, wait: float) -> None:
+    print(f"relief: waiting up to {wait:.0f} s (RELIEF_WRITER_WAIT) for the writer lock, "
+          f"held by {holder}", file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
-def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None = None) -> Iterator[None]:
+def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None = None,
+                on_wait: Callable[[str, float], None] = _say_waiting,
+                reenter: bool = False) -> Iterator[None]:
     """One pipeline writer at a time; analysts' read-only connections never count.
 
-    The second writer waits up to wait_seconds, then fails naming the holder.
-    flock is released by the kernel when the holder dies, so a killed run
-    never leaves a stale lock behind.
+    A second writer says once who holds the lock and that it waits (on_wait: by
+    default one line on stderr), waits up to wait_seconds (RELIEF_WRITER_WAIT,
+    default 30), then fails with WriterBusy naming the holder. flock is released by
+    the kernel when the holder dies, so a killed run never leaves a stale lock.
+    With reenter, a process that already holds the lock enters again at once (the
+    flow run inside `relief run`, which took the lock before starting Prefect).
     """
-    wait = WRITER_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    path = home.writer_lock
+    if reenter and path in _held:
+        _held[path] += 1
+        try:
+            yield
+        finally:
+            _held[path] -= 1
+        return
+    wait = float(os.environ.get("RELIEF_WRITER_WAIT", WRITER_WAIT_SECONDS)) \
+        if wait_seconds is None else wait_seconds
     home.data.mkdir(parents=True, exist_ok=True)
-    fd = os.open(home.writer_lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait
+        said = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not said and wait > 0:
+                    on_wait(_read_holder(path), wait)
+                    said = True
                 if time.monotonic() >= deadline:
-                    holder = _read_holder(home.writer_lock)
                     raise WriterBusy(
-                        f"another relief command holds the writer lock ({holder}); "
-                        f"waited {wait:.0f} s"
+                        f"another relief command holds the writer lock ({_read_holder(path)}); "
+                        f"waited {wait:.0f} s (RELIEF_WRITER_WAIT): try again when it is done"
                     ) from None
                 time.sleep(0.2)
-        info = json.dumps({"pid": os.getpid(), "command": command, "since": utc_now().isoformat()})
+        info = json.dumps({"pid": os.getpid(), "command": command, "since": utc_now().isoformat(timespec="seconds")})
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
-        yield
+        _held[path] = 1
+        try:
+            yield
+        finally:
+            _held.pop(path, None)
     finally:
         os.close(fd)  # closing releases the flock
 
@@ -234,7 +266,7 @@ def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None 
 def _read_holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text() or "{}")
-        return f"pid {info.get('pid')}, `{info.get('command')}`, since {info.get('since')}"
+        return f"pid {info.get('pid')}, `{info.get('command')}`, since {info.get('since')} UTC"
     except (OSError, ValueError):
         return "holder unknown"
 

@@ -5,13 +5,12 @@ Kill tests and two-writer tests with real processes: tests/test_operations.py.
 
 from __future__ import annotations
 
+import json
 import shutil
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from pipelines import faults, flows, synth
 from pipelines.config import Home
@@ -64,55 +63,6 @@ def case_count(db: Path) -> int:
         return con.sql("select count(*) from cases").fetchall()[0][0]
     finally:
         con.close()
-
-
-# --- plain functions -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("kind", "today", "expected"), [
-    ("month", date(2026, 3, 1), "2026-02"),
-    ("month", date(2026, 1, 1), "2025-12"),
-    ("quarter", date(2026, 4, 1), "2026-Q1"),
-    ("quarter", date(2026, 1, 1), "2025-Q4"),
-    ("quarter", date(2026, 8, 15), "2026-Q2"),
-])
-def test_previous_period_is_the_last_complete_month_or_quarter(kind, today, expected):
-    assert flows.previous_period(kind, today) == expected
-
-
-def test_deployments_carry_the_configured_cron_and_time_zone(home, monkeypatch):
-    monkeypatch.setenv("RELIEF_CRON_TRAIN", "15 5 * * 0")
-    monkeypatch.setenv("RELIEF_TIMEZONE", "Europe/Berlin")
-    by_name = {d.name: d for d in flows.deployments(home)}
-    assert set(by_name) == {"relief-main", "relief-ingest", "relief-train",
-                            "relief-report-monthly", "relief-report-quarterly"}
-    assert not by_name["relief-main"].schedules  # on demand only
-    train = by_name["relief-train"].schedules[0].schedule
-    assert (train.cron, train.timezone) == ("15 5 * * 0", "Europe/Berlin")
-    monkeypatch.delenv("RELIEF_TIMEZONE")
-    by_name = {d.name: d for d in flows.deployments(home)}
-    ingest = by_name["relief-ingest"].schedules[0].schedule
-    assert (ingest.cron, ingest.timezone) == ("0 2 * * *", "Asia/Shanghai")
-    assert by_name["relief-report-quarterly"].parameters == {"home_root": str(home.root),
-                                                             "kind": "quarter"}
-
-
-def test_archive_moves_inbox_files_and_never_overwrites(home):
-    home.inbox.mkdir(parents=True)
-    (home.inbox / "sub").mkdir()
-    first = home.inbox / "sub" / "a.csv"
-    first.write_text("x")
-    moved = Path(flows.archive(home, first, "loaded"))
-    assert not first.exists() and moved.read_text() == "x" and moved.name == "sub__a.csv"
-    first.write_text("y")
-    again = Path(flows.archive(home, first, "loaded"))
-    assert again != moved and again.read_text() == "y" and moved.read_text() == "x"
-    refused = home.inbox / "b.csv"
-    refused.write_text("z")
-    assert "refused" in Path(flows.archive(home, refused, "refused")).parts
-    outside = home.root / "elsewhere.csv"
-    outside.write_text("w")
-    assert flows.archive(home, outside, "loaded") is None and outside.exists()
 
 
 # --- flows ----------------------------------------------------------------------------
@@ -207,8 +157,8 @@ def test_a_failed_run_keeps_the_last_good_copy_records_why_and_exits_1(
     faults._failures.clear()
     monkeypatch.setenv("RELIEF_TEST_FAIL_AT", "publish:99")  # every try fails
     assert cli.main(["run", "--home", str(home.root)]) == 1
-    out = capsys.readouterr().out
-    assert "relief run failed: OSError: injected transient I/O error at publish" in out
+    err = capsys.readouterr().err
+    assert "relief run failed: OSError: injected transient I/O error at publish" in err
     assert faults._failures["publish"] == 1 + flows.IO_RETRIES  # retried before giving up
     assert case_count(home.analysts_db) == 200  # the last good copy
     failed = runs(home)[-1]
@@ -225,3 +175,40 @@ def test_a_failed_run_keeps_the_last_good_copy_records_why_and_exits_1(
     recovered = flows.ingest_job(str(home.root))  # nothing new in the inbox, but a stale copy
     assert recovered["status"] == "succeeded"
     assert case_count(home.analysts_db) == 300
+
+
+RUN_KEYS = {"ok", "status", "run_id", "recovered", "error", "files", "model", "skipped",
+            "seconds", "outputs"}
+FILE_KEYS = {"file", "status", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped",
+             "source", "message", "archived_to"}
+
+
+def test_relief_run_json_is_structured_and_a_small_change_does_not_retrain(
+        prefect_harness, home, capsys):
+    from pipelines import cli
+    from pipelines.approval import registry
+
+    assert cli.main(["run", "--home", str(home.root), "--cases", "1500", "--seed", "3",
+                     "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)  # nothing but the JSON object on stdout
+    assert set(first) == RUN_KEYS and first["status"] == "succeeded" and first["error"] is None
+    assert [set(f) for f in first["files"]] == [FILE_KEYS]
+    assert set(first["outputs"]) == {"synthetic_cases", "analysts_database", "model", "report",
+                                     "archive"}
+    assert all(key.isidentifier() and key.islower() for key in
+               {*first["outputs"], *first["seconds"], *first["skipped"]})
+    # The synthetic file was taken from the inbox: its path is where it went.
+    synthetic = Path(first["outputs"]["synthetic_cases"])
+    assert synthetic.is_file() and home.archive in synthetic.parents
+    assert first["files"][0]["archived_to"] == str(synthetic)
+    assert set(first["model"]) == {"version", "promoted", "reason", "chosen", "current_before"}
+    assert first["model"]["promoted"] and first["model"]["reason"] == "no model was promoted before"
+
+    # Two more cases are far under 1% of the decided ones: no new model version.
+    synth.write_cases(home.inbox / "two.csv", cases=2, seed=99)
+    assert cli.main(["run", "--home", str(home.root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    skipped = next(line for line in lines if line.startswith("model: skipped: "))
+    assert "decided cases" in skipped and "under 1%" in skipped
+    assert registry.versions(home) == [first["model"]["version"]]
+    assert not any("inbox" in line and "synthetic" in line for line in lines)
