@@ -467,10 +467,15 @@ def test_wilson_interval_matches_statsmodels(macros):
 
 
 def sql_km_quantile(con, observations: list[tuple[int, bool]], q: float):
-    """km_quantile over (day, censored) pairs, through the histogram the marts use."""
+    """km_quantile over (day, censored) pairs, through km_observation and the histogram
+    the marts use."""
     return con.execute(
-        "select km_quantile(histogram({'day': day, 'censored': censored}), ?) "
-        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        "select km_quantile(histogram(km_observation(outcome, applied_on, decided_on, as_of)), ?) "
+        "from (select case when censored then 'pending' else 'rejected' end as outcome, "
+        "      date '2024-01-01' as applied_on, "
+        "      case when not censored then applied_on + day end as decided_on, "
+        "      case when censored then applied_on + day end as as_of "
+        "      from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored))",
         [q, [d for d, _ in observations], [c for _, c in observations]]).fetchall()[0][0]
 
 
