@@ -141,7 +141,7 @@ def bars(title: str, rows: list[tuple[str, float | None, float | None]], unit: s
          suppressed_label: str, whisker_label: str = "") -> str:
     """Horizontal bars (value) with an optional thin mark further right (e.g. the 90th
     percentile), on a scale from 0 with labelled ticks in unit. A value of None is
-    suppressed; any other non-number has no figure (a dash)."""
+    suppressed; a text is shown instead of a bar (no figure: why)."""
     label_w, plot_w, row_h = 190, 360, 22
     top_value = max([v for _l, a, b in rows for v in (a, b) if isinstance(v, int | float)]
                     or [1.0]) or 1.0
@@ -153,9 +153,9 @@ def bars(title: str, rows: list[tuple[str, float | None, float | None]], unit: s
     for i, (label, value, mark) in enumerate(rows):
         y = 8 + i * row_h
         body.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{escape(label)}</text>')
-        if not isinstance(value, int | float):  # None: suppressed; anything else: none
+        if not isinstance(value, int | float):  # None: suppressed; text: said instead
             body.append(f'<text x="{label_w + 4}" y="{y + 12}" fill="#888">'
-                        f"{escape(suppressed_label if value is None else '—')}</text>")
+                        f"{escape(suppressed_label if value is None else str(value))}</text>")
             continue
         w = plot_w * value / scale
         body.append(f'<rect x="{label_w}" y="{y + 2}" width="{_n(w)}" height="14" fill="#2a9d8f"/>')
