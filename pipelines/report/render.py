@@ -111,8 +111,10 @@ def fmt(lang: str, kind: str, value) -> str:
         return f"{value * 100:.1f}%"
     if kind == DAYS:
         return f"{value:.0f}"
-    if kind == NUMBER:
-        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+    if kind == NUMBER:  # amounts to the fen; small measures (ECE 0.0052) to 3 digits
+        if isinstance(value, float):
+            return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3g}"
+        return f"{value:,}"
     if kind == LABEL:
         return value_label(lang, str(value))
     return str(value)
