@@ -122,7 +122,10 @@ def _sigterm_stops() -> Iterator[None]:
 
 
 def port_free(port: int, host: str = HOST) -> bool:
+    """Nothing listens on the port (closed connections waiting out TIME_WAIT do not
+    count: Prefect's server binds with SO_REUSEADDR too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

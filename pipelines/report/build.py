@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines import stats
 from pipelines.config import SQL_DIR, Home
 from pipelines.report import charts, disclosure, model_section
 from pipelines.report.periods import Period, default_period, parse_period, period_starting
@@ -70,7 +71,7 @@ def resolve_period(con, period: str | None, today: date | None = None) -> Period
         except ValueError as exc:
             raise ReportError(str(exc)) from exc
     newest = con.sql("select max(applied_on) from cases").fetchall()[0][0]
-    chosen = default_period(newest, today or date.today())
+    chosen = default_period(newest, today or date.today(), stats.provisional_by_month(con))
     if chosen is None:
         raise ReportError("the analysts' database holds no cases: nothing to report")
     return chosen

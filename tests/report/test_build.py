@@ -60,6 +60,16 @@ def test_periods_parse_and_default():
     # never the current (incomplete) month
     assert default_period(date(2026, 11, 30), date(2026, 11, 28)).label == "2026-10"
     assert default_period(None, date(2026, 11, 28)) is None
+    # the latest complete month that is not provisional (more than 5% pending)
+    status = {date(2026, 4, 1): False, date(2026, 5, 1): True, date(2026, 6, 1): True}
+    assert default_period(date(2026, 6, 30), date(2026, 11, 28), status).label == "2026-04"
+    assert default_period(date(2026, 6, 29), date(2026, 11, 28), status).label == "2026-04"
+    # a provisional month after the complete ones changes nothing
+    assert default_period(date(2026, 6, 29), date(2026, 11, 28),
+                          {date(2026, 5, 1): False, date(2026, 6, 1): True}).label == "2026-05"
+    # every month provisional: the latest complete one (the report says so)
+    assert default_period(date(2026, 6, 30), date(2026, 11, 28),
+                          {date(2026, 5, 1): True, date(2026, 6, 1): True}).label == "2026-06"
 
 
 def test_unknown_period_and_empty_period_fail_in_one_line(report_home):
