@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import stats
+from pipelines import formatting, stats
 from pipelines.config import SQL_DIR, Home
 from pipelines.report import charts, disclosure, model_section
 from pipelines.report.periods import Period, default_period, parse_period, period_starting
@@ -26,8 +26,8 @@ from pipelines.report.render import (
     DAYS,
     FLAG,
     LABEL,
+    MONEY,
     NA,
-    NUMBER,
     OPEN,
     RATE,
     TEXT,
@@ -184,7 +184,7 @@ def _values(stats: pl.DataFrame, period: Period, dimension: str) -> list[str]:
 
 
 def _pct(x) -> str:
-    return "—" if x is None else f"{x * 100:.1f}%"
+    return formatting.percent(x)
 
 
 # --- section 1 ---------------------------------------------------------------------------
@@ -201,9 +201,9 @@ def _km_lead(period: Period, stats: pl.DataFrame, route_stats: dict) -> dict:
     if not _km_shown(_row(stats, period, "*", "*")) or every.get("median_days_to_decision_km") is None:
         return {lg: t(lg, "km_lead_none") for lg in LANGS}
     p90 = every.get("p90_days_to_decision_km")
-    return {lg: t(lg, "km_lead", median=f"{every['median_days_to_decision_km']:.0f}")
+    return {lg: t(lg, "km_lead", median=formatting.days(every['median_days_to_decision_km']))
             + ("" if lg == "zh" else " ")  # Chinese sentences follow without a space
-            + (t(lg, "km_lead_p90", p90=f"{p90:.0f}") if p90 is not None
+            + (t(lg, "km_lead_p90", p90=formatting.days(p90)) if p90 is not None
                else t(lg, "km_lead_p90_open")) for lg in LANGS}
 
 
@@ -325,16 +325,15 @@ def _trends(period: Period, stats: pl.DataFrame, trend: list[Period], route_stat
                                 [LABEL, FLAG, COUNT, DAYS, DAYS, DAYS, DAYS], ttd))
     section.figures.append(("time_to_decision", {lg: charts.bars(
         t(lg, "ttd_title"), [(value_label(lg, r[0]), _bar(lg, r[3]), _plotted(r[4])) for r in ttd],
-        t(lg, "days"), t(lg, "marker"), t(lg, "ttd_note")) for lg in LANGS}))
+        t(lg, "days"), t(lg, "marker"), t(lg, "ttd_note"), formatting.days) for lg in LANGS}))
     if any(r[1] for r in ttd):
         section.paragraphs.append({lg: t(lg, "provisional_rows") for lg in LANGS})
     section.tables.append(Table("relief_granted", "waived_title",
                                 ["route", "granted", "median_waived_amount"],
-                                [LABEL, COUNT, NUMBER], waived))
+                                [LABEL, COUNT, MONEY], waived))
     section.figures.append(("relief_granted", {lg: charts.bars(
         t(lg, "waived_title"), [(value_label(lg, r[0]), _bar(lg, r[2]), None) for r in waived],
-        t(lg, "yuan"),
-        t(lg, "marker")) for lg in LANGS}))
+        t(lg, "yuan"), t(lg, "marker"), printed=formatting.money) for lg in LANGS}))
 
     plan_rows = []
     for p in (period, period.year_earlier):
@@ -447,8 +446,9 @@ def _triple(r: dict):
 def _interval_text(r: dict) -> str:
     if _plotted(r.get("approval_rate")) is None:
         return "—"
-    return (f"{r['approval_rate'] * 100:.1f}% ({r['approval_rate_low'] * 100:.1f}–"
-            f"{r['approval_rate_high'] * 100:.1f}%)")
+    rate, low, high = formatting.rate_and_interval(r["approval_rate"], r["approval_rate_low"],
+                                                   r["approval_rate_high"])
+    return f"{rate} ({low}–{high})"
 
 
 # --- section 6 ---------------------------------------------------------------------------

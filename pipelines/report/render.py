@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
+from pipelines import formatting
 from pipelines.report.text import t, value_label
 
 # Column kinds: how a value is displayed (CSV always holds the plain value).
 COUNT, RATE, TEXT, LABEL, NUMBER, DAYS = "count", "rate", "text", "label", "number", "days"
 FLAG = "flag"  # true/false; shown as a word when true (provisional rows)
+MONEY = "money"  # yuan
 
 
 class _NotApplicable:
@@ -106,15 +108,16 @@ def fmt(lang: str, kind: str, value) -> str:
     if kind == FLAG:
         return t(lang, "provisional") if value else ""
     if kind == COUNT:
-        return f"{value:,}"
+        return formatting.count(value)
     if kind == RATE:
-        return f"{value * 100:.1f}%"
+        return formatting.percent(value)
     if kind == DAYS:
-        return f"{value:.0f}"
-    if kind == NUMBER:  # amounts to the fen; small measures (ECE 0.0052) to 3 digits
-        if isinstance(value, float):
-            return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3g}"
-        return f"{value:,}"
+        return formatting.days(value)
+    if kind == MONEY:
+        return formatting.money(value)
+    if kind == NUMBER:
+        return formatting.number(value, significant=3) if isinstance(value, float) \
+            else formatting.count(value)
     if kind == LABEL:
         return value_label(lang, str(value))
     return str(value)
@@ -139,7 +142,9 @@ def display_rows(lang: str, table: Table) -> tuple[list[str], list[list[str]]]:
             if isinstance(value, float) and f"{c}_low" in cols:
                 low, high = row[cols.index(f"{c}_low")], row[cols.index(f"{c}_high")]
                 if isinstance(low, float) and isinstance(high, float):
-                    text += f" ({low * 100:.1f}–{high * 100:.1f}%)"
+                    # one precision for the three, the printed interval holding the rate
+                    text, lo, hi = formatting.rate_and_interval(value, low, high)
+                    text += f" ({lo}–{hi})"
             cells.append(text)
         out.append(cells)
     return headers, out
