@@ -191,8 +191,10 @@ def _pct(x) -> str:
 
 
 def _km_shown(cur: dict) -> bool:
-    """Kaplan-Meier times come from decided and pending requests: shown when both are."""
-    return cur.get("decided") is not None and cur.get("pending") is not None
+    """Kaplan-Meier times describe a route's decided and pending requests: shown when its
+    requests and decisions are (a quantile of the group pins no small count, so a
+    suppressed pending count does not hide it)."""
+    return cur.get("decided") is not None and cur.get("requests") is not None
 
 
 def _km_lead(period: Period, stats: pl.DataFrame, route_stats: dict) -> dict:

@@ -141,6 +141,9 @@ def test_time_to_decision_and_segments_match_the_database(report_home, reports):
     con = warehouse.connect_analysts(report_home)
     medians = dict(con.sql("select route, median_days_to_decision from route_outcomes_monthly "
                            "where month = date '2026-06-01'").fetchall())
+    km = {r[0]: r[1:] for r in con.sql(
+        "select route, median_days_to_decision_km, p90_days_to_decision_km, provisional "
+        "from route_outcomes_monthly where month = date '2026-06-01'").fetchall()}
     docs = {r[0]: r[1:] for r in con.sql(
         "select coalesce(documents_submitted, 'unknown'), count_if(outcome in ('approved', 'partial', "
         "'rejected')), count_if(outcome in ('approved', 'partial')) from cases where applied_on >= "
@@ -149,6 +152,14 @@ def test_time_to_decision_and_segments_match_the_database(report_home, reports):
     for row in read_csv(reports["2026-06"] / "tables" / "time_to_decision.csv"):
         if row["median_days_to_decision"] != "suppressed":
             assert float(row["median_days_to_decision"]) == pytest.approx(medians[row["route"]])
+        median, p90, provisional = km[row["route"]]
+        assert row["provisional"] == ("true" if provisional else "false")
+        assert row["median_days_to_decision_km"] != "suppressed"  # the routes are large
+        assert float(row["median_days_to_decision_km"]) == pytest.approx(median)
+        assert row["p90_days_to_decision_km"] == (
+            "not_reached" if p90 is None else row["p90_days_to_decision_km"])
+        if p90 is not None:
+            assert float(row["p90_days_to_decision_km"]) == pytest.approx(p90)
     seen = 0
     for row in read_csv(reports["2026-06"] / "tables" / "segments.csv"):
         if row["segment"] == "documents_submitted":
