@@ -65,22 +65,28 @@ if kind != "baseline":
     # `relief ingest`, but not ingestion; its own timing is kept in the database.
     import duckdb
     with duckdb.connect(f"{target}/data/relief.duckdb", read_only=True) as con:
-        marts = con.execute("select coalesce(sum(seconds), 0) from mart_refreshes").fetchall()[0][0]
+        # the refresh this run did (a batch into an existing home: only the last one)
+        marts = con.execute("select coalesce(max_by(seconds, refreshed_at), 0) "
+                            "from mart_refreshes").fetchall()[0][0]
 print(json.dumps({"seconds": seconds, "marts_seconds": marts, "serial": serial,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def measure(kind: str, path: Path, workdir: Path) -> dict:
-    target = workdir / f"{kind}-{path.stem}-{path.suffix[1:]}-{time.monotonic_ns()}"
+def measure(kind: str, path: Path, workdir: Path, home: Path | None = None) -> dict:
+    """One fresh process: DuckDB's load (baseline) or `relief ingest` into a new home,
+    or into `home` when given (kept: the caller removes it)."""
+    target = home or workdir / f"{kind}-{path.stem}-{path.suffix[1:]}-{time.monotonic_ns()}"
     if kind == "baseline":
         target = target.with_suffix(".duckdb")
     out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path), str(target)],
-                         capture_output=True, text=True, cwd=REPO)
+                         capture_output=True, text=True, cwd=workdir)
     if out.returncode != 0:
         raise SystemExit(f"{kind} failed on {path}:\n{out.stderr[-2000:]}")
     # Only the input files are worth keeping (--keep); each output is used once.
-    if target.is_dir():
+    if home is not None:
+        pass
+    elif target.is_dir():
         shutil.rmtree(target)
     else:
         target.unlink(missing_ok=True)
@@ -131,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 5_000_000])
     parser.add_argument("--cfpb-rows", type=int, default=2_000_000)
+    parser.add_argument("--batch", type=int, default=10_000,
+                        help="then a batch this size into each Parquet-built warehouse (0: no)")
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep generated files here")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
@@ -152,6 +160,18 @@ def main() -> None:
             if not path.exists():
                 write_cases(path, cases=rows, seed=1)
             report(rows, fmt, measure("baseline", path, workdir), measure("relief", path, workdir))
+    if args.batch and args.rows:
+        batch = workdir / f"batch-{args.batch}.parquet"
+        if not batch.exists():
+            write_cases(batch, cases=args.batch, seed=2)  # other case ids: new cases
+        print(f"\n{'cases before':>12} {'batch':>7} {'relief s':>9} {'marts s':>8} {'relief MB':>10}")
+        for rows in args.rows:
+            home = workdir / f"warehouse-{rows}-{time.monotonic_ns()}"
+            measure("relief", workdir / f"cases-{rows}.parquet", workdir, home)
+            small = measure("relief", batch, workdir, home)
+            shutil.rmtree(home)
+            print(f"{rows:>12} {args.batch:>7} {small['seconds']:>9.2f} "
+                  f"{small['marts_seconds']:>8.2f} {small['peak_mb']:>10.0f}", flush=True)
 
 
 if __name__ == "__main__":
