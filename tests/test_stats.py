@@ -510,6 +510,25 @@ def test_kaplan_meier_quantiles_match_statsmodels(waits, q):
     assert sql_km_quantile(con, waits, q) == km_quantile(times, events, q)
 
 
+@settings(max_examples=200, deadline=None)
+@given(waits=st.lists(st.tuples(st.integers(0, 400), st.booleans(), st.integers(1, 5000)),
+                      max_size=40),
+       q=st.sampled_from(["0.5", "0.9", "0.25"]))
+def test_days_quantiles_from_the_km_histogram_equal_quantile_cont(waits, q):
+    # what outcome_facts_summary reads off the histogram, against quantile_cont over
+    # the decided days themselves, to the last bit; repeats make groups large, and
+    # q is a literal as in the macro (a DECIMAL in SQL)
+    con = _macro_connection()
+    days = [d for d, _, n in waits for _ in range(n)]
+    censored = [c for _, c, n in waits for _ in range(n)]
+    mine, reference = con.execute(
+        f"select decided_days_quantile(histogram({{'day': day, 'censored': censored}}), {q}), "
+        f"quantile_cont(day, {q}) filter (where not censored) "
+        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        [days, censored]).fetchall()[0]
+    assert mine == reference
+
+
 _MACRO_CONNECTION: list[duckdb.DuckDBPyConnection] = []
 
 
