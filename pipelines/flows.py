@@ -190,10 +190,8 @@ def write_report(home_root: str, period: str | None = None) -> str:
 
     faults.point("report")
     path = build.build_report(Home.resolve(home_root), period=period, lang="both")
-    headline = getattr(build, "headline_markdown", None)
-    if headline is not None:
-        create_markdown_artifact(key="relief-report-headline", markdown=headline(path),
-                                 description=f"report {path}")
+    create_markdown_artifact(key="relief-report-headline", markdown=build.headline_markdown(path),
+                             description=f"report {path}")
     return str(path)
 
 

@@ -131,7 +131,9 @@ def version_dir(home: Home, version: str) -> Path:
 
 
 def load_bundle(home: Home, version: str) -> dict:
-    """{"model": calibrated classifier, "bootstrap": [refits]}; only TRUSTED_TYPES are built."""
+    """{"model": calibrated classifier, "bootstrap": [refits], "alternative": [the other
+    candidates, calibrated]} ("alternative" absent in older versions); only TRUSTED_TYPES
+    are built."""
     sio = _skops_io()
     return sio.load(version_dir(home, version) / MODEL_FILE, trusted=TRUSTED_TYPES)
 
@@ -149,9 +151,12 @@ def load_scoring(home: Home, version: str) -> dict | None:
             arrays = {name: npz[name] for name in npz.files}
     except FileNotFoundError:
         return None
+    alternatives = int(arrays["alternative_models"]) if "alternative_models" in arrays else 0
     return {"model": ScoringModel(arrays, "model."),
             "bootstrap": [ScoringModel(arrays, f"bootstrap.{i}.")
-                          for i in range(int(arrays["bootstrap_models"]))]}
+                          for i in range(int(arrays["bootstrap_models"]))],
+            "alternative": [ScoringModel(arrays, f"alternative.{i}.")
+                            for i in range(alternatives)]}
 
 
 def load_current(home: Home) -> tuple[str, dict, dict]:
@@ -201,11 +206,19 @@ def _kind(obj) -> str:
 def scoring_arrays(bundle: dict) -> dict[str, np.ndarray]:
     """The bundle's models as named arrays (scoring.npz); UnsupportedModel if one is not
     a (calibrated) boosting or logistic pipeline as train.py builds them."""
-    out = {"bootstrap_models": np.array(len(bundle["bootstrap"]))}
-    _export_model(bundle["model"], "model.", out)
-    for i, refit in enumerate(bundle["bootstrap"]):
-        _export_model(refit, f"bootstrap.{i}.", out)
+    out = {"bootstrap_models": np.array(len(bundle["bootstrap"])),
+           "alternative_models": np.array(len(bundle.get("alternative", [])))}
+    for model, prefix in _bundle_models(bundle):
+        _export_model(model, prefix, out)
     return out
+
+
+def _bundle_models(bundle: dict) -> list[tuple[object, str]]:
+    """(model, scoring-array prefix) for every model of a bundle: the chosen model, its
+    bootstrap refits and the other candidates (the guide's interval reads all three)."""
+    return ([(bundle["model"], "model.")]
+            + [(m, f"bootstrap.{i}.") for i, m in enumerate(bundle["bootstrap"])]
+            + [(m, f"alternative.{i}.") for i, m in enumerate(bundle.get("alternative", []))])
 
 
 def _export_model(model, p: str, out: dict) -> None:
@@ -507,8 +520,7 @@ def _splines(Z: np.ndarray, knots: np.ndarray, degree: int, n_splines: int) -> n
 def check_scoring(bundle: dict, arrays: Mapping[str, np.ndarray], rows: np.ndarray) -> float:
     """Largest |probability from model.skops's models - from the scoring form| over rows,
     every model of the bundle."""
-    pairs = [(bundle["model"], "model.")] + [
-        (refit, f"bootstrap.{i}.") for i, refit in enumerate(bundle["bootstrap"])]
+    pairs = _bundle_models(bundle)
     from threadpoolctl import threadpool_limits
 
     worst = 0.0

@@ -121,8 +121,8 @@ def model_section(home: Home, threshold: int) -> Section:
     except (KeyError, TypeError) as exc:
         return _unavailable("s5", {lg: f"metadata.json lacks {exc}" for lg in LANGS})
     section = Section("s5")
-    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: {version}; {t(lg, 'model_chosen')}: "
-                               f"{metrics['chosen']}" for lg in LANGS})
+    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: `{version}`; {t(lg, 'model_chosen')}: "
+                               f"{value_label(lg, metrics['chosen'])}" for lg in LANGS})
     section.paragraphs.append({lg: t(lg, "model_window", cases=f"{trained['cases']:,}",
                                      start=trained["from"], end=trained["to"]) + "; "
                                + t(lg, "model_holdout", cases=f"{holdout['cases']:,}",
@@ -176,8 +176,8 @@ def model_section(home: Home, threshold: int) -> Section:
                      _round(s.get("ece")) if rate_ok else None])
     section.tables.append(Table("model_groups", "s5",
                                 ["group", "value", "cases", "observed_rate", "mean_predicted",
-                                 "roc_auc", "ece"], [TEXT, TEXT, COUNT, NUMBER, NUMBER, NUMBER, NUMBER],
-                                rows))
+                                 "roc_auc", "ece"], [LABEL, LABEL, COUNT, NUMBER, NUMBER, NUMBER, NUMBER],
+                                rows, collapsed=True))
     section.tables.append(Table("model_calibration", "calibration_title",
                                 ["predicted_range", "cases", "mean_predicted", "observed_rate"],
                                 [TEXT, COUNT, NUMBER, NUMBER], bins))
@@ -188,7 +188,7 @@ def model_section(home: Home, threshold: int) -> Section:
     if limits:
         section.paragraphs.append({lg: t(lg, "limits") for lg in LANGS})
         for line in limits:
-            section.paragraphs.append({lg: line for lg in LANGS})
+            section.paragraphs.append({**{lg: line for lg in LANGS}, "quoted": "en"})
     return section
 
 

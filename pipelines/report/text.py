@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from pipelines import contract
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Relief requests: what happened, {period}", "减免申请结果报告：{period}"),
-    "generated": ("Generated {when} from data/relief.duckdb.", "生成时间 {when}，数据来自 data/relief.duckdb。"),
+    "generated": ("Generated {when} from `data/relief.duckdb`.",
+                  "生成时间 {when}，数据来自 `data/relief.duckdb`。"),
     "other_lang": ("中文版", "English version"),
     "intro": ("This report counts requests for relief (an installment plan, a deferral, an interest "
               "or penalty waiver, interest suspension, a discounted settlement) made to lenders by "
@@ -97,11 +100,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg_channel": ("Channel", "申请渠道"),
     "seg_product": ("Product", "产品"),
     "seg_region": ("Region", "地区"),
+    "table_rows": ("{rows} rows", "{rows} 行"),
+    "hidden_parts": ("suppressed parts", "已隐去部分"),
+    "chart_all_suppressed": ("Not drawn: every row of “{chart}” is suppressed.",
+                             "未绘制：“{chart}”的每一行均已隐去。"),
     "unavailable": ("This section is unavailable: {why}", "本节暂缺：{why}"),
     "no_model": ("no approval model has been promoted in this home (run `relief train`).",
-                 "尚无已启用的审批模型（请运行 relief train）。"),
-    "no_guide": ("the guide (pipelines.approval.guide.expectations) is not available: {err}",
-                 "预期指南（pipelines.approval.guide.expectations）不可用：{err}"),
+                 "尚无已启用的审批模型（请运行 `relief train`）。"),
+    "no_guide": ("the guide (`pipelines.approval.guide.expectations`) is not available: {err}",
+                 "预期指南（`pipelines.approval.guide.expectations`）不可用：{err}"),
     "expect_intro": ("For a few typical situations, the model's estimate of the chance that a "
                      "request by each route is approved or partly approved, with a 90% range of "
                      "that estimate, and how many similar past requests were decided. Estimates "
@@ -138,7 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
                           "校准：预测与实际批准率（测试集）"),
     "predicted": ("predicted", "预测"),
     "observed": ("observed", "实际"),
-    "limits": ("Limits (from the model card)", "局限（摘自模型卡）"),
+    "limits": ("Limits (from the model card)", "局限（摘自模型卡，英文原文）"),
     "batches": ("Batches loaded", "已载入批次"),
     "batch_id": ("batch", "批次"),
     "ingested_on": ("ingested", "载入日期"),
@@ -157,11 +164,30 @@ TEXT: dict[str, tuple[str, str]] = {
                       "本期申请中各列的未知（空）值"),
     "unknown": ("unknown", "未知"),
     "unknown_share": ("share unknown", "未知比例"),
-    "method_intro": ("Every figure can be reproduced with a read-only query on data/relief.duckdb "
-                     "(for example `relief sql \"...\"`). Counts of a quarter are the sums of its "
-                     "months. The marts and macros named here live in that database.",
-                     "所有数字均可在 data/relief.duckdb 上以只读查询复现（例如 relief sql \"...\"）。"
-                     "季度计数为其各月之和。下文提及的汇总表与宏均在该数据库中。"),
+    "method_intro": ("Every figure can be reproduced with a read-only query on `data/relief.duckdb` "
+                     "(for example `relief sql \"...\"`); the queries below (sql/report/ in the "
+                     "package) are exactly the text that ran. Counts of a quarter are the sums of "
+                     "its months. The marts and macros named here live in that database.",
+                     "所有数字均可在 `data/relief.duckdb` 上以只读查询复现（例如 `relief sql \"...\"`）；"
+                     "下列查询即实际运行的文本。季度计数为其各月之和。下文提及的汇总表与宏均在该数据库中。"),
+    "method_counts": ("Headline, outcomes, trend, segments, plans: counts from `period_cells`, "
+                      "suppressed, then rates from `period_rates`: approval rate = approved / "
+                      "(approved + rejected) with `wilson_low` / `wilson_high`, broken share = "
+                      "broken / (completed + active + broken); for one month the counts equal the "
+                      "mart `route_outcomes_monthly`.",
+                      "概要、结果、趋势、分组、计划：计数来自 `period_cells`，经抑制后由 `period_rates` "
+                      "计算比率：批准率 = 批准 /（批准 + 拒绝），区间用 `wilson_low` / `wilson_high`；"
+                      "违约比例 = 已违约 /（已结清 + 履约中 + 已违约）；单月计数与汇总表 "
+                      "`route_outcomes_monthly` 一致。"),
+    "method_others": ("Significant changes: `period_comparison` (Holm's correction: the `holm` "
+                      "macro, as the mart `period_change`). Time to decision and waived amounts: "
+                      "`period_route_stats` (as `route_outcomes`). Data quality: `quality_batches`, "
+                      "`quality_quarantine`, `quality_unknown`. Realistic expectations: "
+                      "`pipelines.approval.guide`; the model: `models/<version>/metadata.json`.",
+                      "显著变化：`period_comparison`（Holm 校正用 `holm` 宏，与汇总表 `period_change` "
+                      "相同）。决定天数与减免金额：`period_route_stats`（与 `route_outcomes` 相同）。"
+                      "数据质量：`quality_batches`、`quality_quarantine`、`quality_unknown`。合理预期："
+                      "`pipelines.approval.guide`；模型：`models/<version>/metadata.json`。"),
     "figure": ("figure", "图表"),
     "query": ("query", "查询"),
     "suppression_method": (
@@ -187,20 +213,38 @@ def t(lang: str, key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+# Chinese for every code a report shows: the contract's labels for values (its first
+# label; app has none there), its column names, and the report's own codes (derived
+# columns, batch statuses and sources, quarantine rules, model names).
+_ENUMS = (contract.ROUTES, contract.CHANNELS, contract.PRODUCTS, contract.OUTCOMES,
+          contract.PLAN_STATUSES, contract.HARDSHIP_REASONS)
 _VALUE_ZH = {
-    **{k: contract.zh_label(contract.ROUTES, k) for k in contract.ROUTES},
-    **{k: contract.zh_label(contract.CHANNELS, k) for k in contract.CHANNELS},
-    **{k: contract.zh_label(contract.PRODUCTS, k) for k in contract.PRODUCTS},
+    **{k: contract.zh_label(enum, k) for enum in reversed(_ENUMS) for k in enum},
+    **{c.name: c.zh for c in contract.COLUMNS},
     "app": "手机应用", "true": "是", "false": "否", "unknown": "未知", "*": "全部方式",
+    "documents_submitted": "提交材料数", "overdue_bucket": "申请时逾期天数",
+    "prior_overdues_bucket": "近12月逾期次数", "source": "来源", "row": "整行",
+    "loaded": "已载入", "unchanged": "未变化", "refused": "已拒收",
+    "canonical": "标准格式", "cfpb": "CFPB 投诉数据", "synthetic": "合成数据",
+    "required": "必填项为空", "date_format": "日期格式错误", "enumeration": "不在取值范围内",
+    "boolean": "布尔值格式错误", "number_format": "数字格式错误", "integer_format": "整数格式错误",
+    "minimum": "低于下限", "maximum": "超过上限", "pattern": "格式不符", "too_long": "过长",
+    "decided_before_applied": "决定早于申请", "pending_with_decision": "审核中却有决定日期",
+    "duplicate_case_id": "案件编号重复", "personal_data": "含个人信息",
+    "logistic_regression": "逻辑回归", "gradient_boosting": "梯度提升",
 }
-_VALUE_EN = {"*": "all routes", "true": "yes", "false": "no",
-             **{k: k.replace("_", " ") for k in (*contract.ROUTES, *contract.CHANNELS,
-                                                   *contract.PRODUCTS)}}
+_VALUE_EN = {"*": "all routes", "true": "yes", "false": "no"}
+_CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
 def value_label(lang: str, value: str) -> str:
-    """A display label for a route, channel, product or flag value (other values as they are)."""
+    """A display label for a code: a value of the contract, a column name, a status or
+    rule (other values, such as region names, as they are). English spells a code's
+    underscores as spaces."""
     if value.startswith("prof_") and value in TEXT:  # a typical situation of section 4
         return t(lang, value)
-    table = _VALUE_ZH if lang == "zh" else _VALUE_EN
-    return table.get(value, value)
+    if lang == "zh":
+        return _VALUE_ZH.get(value, value)
+    if value in _VALUE_EN:
+        return _VALUE_EN[value]
+    return value.replace("_", " ") if _CODE.match(value) else value

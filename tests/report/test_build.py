@@ -60,6 +60,16 @@ def test_periods_parse_and_default():
     # never the current (incomplete) month
     assert default_period(date(2026, 11, 30), date(2026, 11, 28)).label == "2026-10"
     assert default_period(None, date(2026, 11, 28)) is None
+    # the latest complete month that is not provisional (more than 5% pending)
+    status = {date(2026, 4, 1): False, date(2026, 5, 1): True, date(2026, 6, 1): True}
+    assert default_period(date(2026, 6, 30), date(2026, 11, 28), status).label == "2026-04"
+    assert default_period(date(2026, 6, 29), date(2026, 11, 28), status).label == "2026-04"
+    # a provisional month after the complete ones changes nothing
+    assert default_period(date(2026, 6, 29), date(2026, 11, 28),
+                          {date(2026, 5, 1): False, date(2026, 6, 1): True}).label == "2026-05"
+    # every month provisional: the latest complete one (the report says so)
+    assert default_period(date(2026, 6, 30), date(2026, 11, 28),
+                          {date(2026, 5, 1): True, date(2026, 6, 1): True}).label == "2026-06"
 
 
 def test_unknown_period_and_empty_period_fail_in_one_line(report_home):
@@ -233,8 +243,9 @@ def _attack_cells(folders: list[Path]) -> tuple[dict, list]:
 
 def _recovered(cells: dict, relations: list, shown_suppressed: set | None = None,
                threshold: int = 10) -> list:
-    """Cells an attacker pins to one integer (LP bounds, counts >= 0) that are a leak: shown
-    as suppressed, or never shown but small. Solved per connected group of relations."""
+    """Cells an attacker pins to one integer that are a leak: shown as suppressed, or never
+    shown but small. The attacker knows counts are >= 0, and a cell shown as suppressed
+    >= 1 (zeros are always published). Solved per connected group of relations."""
     shown_suppressed = {k for k, v in cells.items() if v is None} if shown_suppressed is None \
         else shown_suppressed
     unknown = {k for k, v in cells.items() if v is None}
@@ -263,15 +274,18 @@ def _recovered(cells: dict, relations: list, shown_suppressed: set | None = None
                     a_eq[row, column[cell]] += sign
                 else:
                     b_eq[row] -= sign * cells[cell]
+        bounds = [(1 if k in shown_suppressed else 0, None) for k in names]
         for cell, j in column.items():
             c = np.zeros(len(names))
             c[j] = 1
-            low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             assert low.status == 0, "the published counts are inconsistent"
             if cell not in shown_suppressed and low.fun >= threshold:
                 continue  # not shown, but large: no small count learned
-            high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             if high.status == 0 and np.ceil(low.fun - 1e-6) >= np.floor(-high.fun + 1e-6):
+                if cell not in shown_suppressed and low.fun < 0.5:
+                    continue  # a zero never shown: zeros are published anyway
                 found.append((cell, low.fun))
     return found
 
@@ -311,15 +325,34 @@ def test_the_attack_does_recover_cells_without_complementary_suppression(reports
 
 
 def test_small_counts_never_published(reports):
+    """Counts of people: 1 to 9 never shown; zeros always shown (never 'suppressed')."""
+    zeros = 0
     for folder in reports.values():
         for path in (folder / "tables").glob("*.csv"):
+            if path.stem in ("batches", "quarantine"):
+                continue  # rows of files, not people (test_file_counts_are_published)
             for row in read_csv(path):
                 for column, value in row.items():
                     if column in ("requests", "decided", "granted", "rejected", "withdrawn", "pending",
                                   "plans", "completed", "active", "broken", "status_unknown",
-                                  "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped",
-                                  "quarantined_rows", "unknown", "cases", "similar_cases"):
-                        assert value == "suppressed" or int(value) >= 10, (path.name, row)
+                                  "unknown", "cases", "similar_cases"):
+                        assert value == "suppressed" or not 0 < int(value) < 10, (path.name, row)
+                        zeros += value == "0"
+    assert zeros  # the zero rule is exercised
+
+
+def test_file_counts_are_published(reports, report_home):
+    """Batch and quarantine counts describe files, not people: exact, never suppressed."""
+    con = warehouse.connect_analysts(report_home)
+    truth = con.sql("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined), "
+                    "sum(rows_skipped) from ingest_log").fetchall()[0]
+    con.close()
+    batches = read_csv(reports["2026-06"] / "tables" / "batches.csv")
+    total = [b for b in batches if b["batch_id"] == "*"][0]
+    assert [int(total[c]) for c in ("rows_read", "rows_loaded", "rows_quarantined",
+                                    "rows_skipped")] == [int(x) for x in truth]
+    quarantined = read_csv(reports["2026-06"] / "tables" / "quarantine.csv")
+    assert quarantined and all(r["quarantined_rows"] != "suppressed" for r in quarantined)
 
 
 def test_rates_hidden_when_their_counts_are(reports):
