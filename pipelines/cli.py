@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 
-from pipelines import contract, options
-from pipelines.config import Home
+from pipelines import __version__, contract, options
+from pipelines.config import Home, InstallIncomplete
 
 
 class CommandError(Exception):
@@ -70,18 +71,18 @@ def cmd_ingest(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
-    from pipelines import flows
+    from pipelines import run_command
 
-    summary = flows.run_main_job(
-        home, cases=args.cases, seed=args.seed, task_runner=args.task_runner,
-        dask_address=args.dask_address,
-    )
+    outcome = run_command.run(home, cases=args.cases, seed=args.seed,
+                              task_runner=args.task_runner, dask_address=args.dask_address)
+    for line in run_command.error_lines(outcome):
+        print(line, file=sys.stderr)
     if args.json:
-        _print_json(summary)
+        _print_json(outcome)
     else:
-        for line in summary["lines"]:
+        for line in run_command.lines(outcome):
             print(line)
-    return 0 if summary["ok"] else 1
+    return 0 if outcome["ok"] else 1
 
 
 # --- synth -----------------------------------------------------------------------
@@ -247,11 +248,12 @@ def cmd_report(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, home: Home) -> int:
-    from pipelines import flows
+    from pipelines import deployments
 
-    print(f"relief serve: running the schedules for {home.root} (time zone "
-          f"{flows.timezone()}) until stopped; see docs/operations.md", file=sys.stderr)
-    flows.serve_all(home)
+    try:
+        deployments.serve(home, port=args.port)
+    except deployments.ServeError as exc:
+        raise CommandError(str(exc)) from None
     return 0
 
 
@@ -268,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="relief", parents=[common],
                                      description="relief: outcomes of requests for debt relief")
+    parser.add_argument("--version", action="version", version=f"relief {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable, help_: str, prints: bool = True) -> argparse.ArgumentParser:
@@ -323,7 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
-    add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
+    p = add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
+    p.add_argument("--port", type=options.port, default=None,
+                   help="the local Prefect server's port when PREFECT_API_URL is not set "
+                        "(default 4200, or the next free one)")
     return parser
 
 
@@ -333,13 +339,39 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "json"):
         args.json = False
     try:
-        return args.func(args, home)
-    except CommandError as exc:
+        code = args.func(args, home)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return code
+    except (CommandError, InstallIncomplete) as exc:
         print(f"relief {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+    except Exception as exc:
+        from pipelines.warehouse import WriterBusy  # already imported if it was raised
+
+        if isinstance(exc, WriterBusy):
+            print(f"relief {args.command}: {exc}", file=sys.stderr)
+            return 1
+        if os.environ.get("RELIEF_TRACEBACK"):
+            raise
+        # Never a traceback for a user (CLI.md); RELIEF_TRACEBACK=1 shows it.
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"relief {args.command}: failed: {type(exc).__name__}: {first} "
+              "(RELIEF_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 1
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`relief stats --json | head`): end quietly, with
+    stdout pointed at /dev/null so the interpreter's last flush cannot fail too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 1
 
 
 if __name__ == "__main__":

@@ -7,10 +7,28 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
+
+class InstallIncomplete(RuntimeError):
+    """relief's own SQL did not come with this installation."""
+
+
+def _installed_sql_dir() -> Path:
+    """The SQL shipped with relief: the package pipelines.sql (the repo's sql/, mapped
+    by pyproject.toml), wherever relief is installed. A relief imported without its
+    SQL gets a path that does not exist, and warehouse.migrations() raises InstallIncomplete."""
+    try:
+        return Path(str(resources.files("pipelines.sql")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent / "sql"
+
+
+# The folder holding the pipelines package: a checkout or site-packages (Prefect's
+# deployment source in flows.deploy_all); nothing is read from it by path.
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = REPO_ROOT / "sql"
+SQL_DIR = _installed_sql_dir()
 SCHEMA_DIR = SQL_DIR / "schema"
 MARTS_DIR = SQL_DIR / "marts"
 

@@ -1,14 +1,17 @@
-"""Prefect flows and schedules: wiring only. Each task calls a plain function tested on its own.
+"""Prefect flows: wiring only. Each task calls a plain function tested on its own.
 
 The main job (`relief run`) reads top to bottom:
   take the writer lock and open a row in `runs` -> synthesize the default cases if
   the home has none -> ingest the inbox (one task per file; on Dask, parse and
   validate on workers, load here) and archive each file -> stop if nothing is new ->
   publish the analysts' database (this refreshes the statistics: the mart tables) ->
-  summarize the statistics -> train and maybe promote a model -> write the report ->
-  complete the `runs` row -> publish again so the row is visible to analysts.
+  summarize the statistics -> train and maybe promote a model when warranted ->
+  write the report -> complete the `runs` row -> publish again so the row is visible
+  to analysts.
 
-Scheduled flows (`relief serve`, deployments below) run the same stages on their own.
+The runs ledger is pipelines/runs.py, the inbox and freshness rules pipelines/inbox.py,
+the schedules pipelines/schedules.py, deployments and `relief serve`
+pipelines/deployments.py, what `relief run` prints pipelines/run_command.py.
 Operations, crash safety and the fault-injection hook: docs/operations.md.
 """
 
@@ -16,27 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-# The ephemeral API server needs more than Prefect's default 20 s to start on a
-# busy two-core machine; an explicit setting still wins.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-# No telemetry from a machine that may have no route out.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+import duckdb
+from prefect import flow, get_run_logger, runtime, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.tasks import exponential_backoff
 
-import duckdb  # noqa: E402
-from prefect import flow, get_run_logger, runtime, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
-from prefect.tasks import exponential_backoff  # noqa: E402
-
-from pipelines import faults, ingest, staging, warehouse  # noqa: E402
-from pipelines.config import Home  # noqa: E402
-from pipelines.privacy import mask  # noqa: E402
+from pipelines import faults, inbox, ingest, runs, schedules, staging, warehouse
+from pipelines.config import Home
+from pipelines.privacy import mask
+from pipelines.runs import Run
 
 # Transient I/O errors are retried: 3 more tries after 1, 2, 4 s (times RETRY_BASE).
 IO_RETRIES = 3
@@ -68,35 +64,18 @@ def io_task(**options):
 
 @task(name="check-home")
 def check_home(home_root: str, flow_name: str, task_runner: str) -> dict:
-    """Open this run's row; mark rows left 'running' by killed runs 'interrupted'."""
+    """Open this run's row (closing rows of killed runs); what is waiting; what is stale."""
     home = Home.resolve(home_root)
     con = warehouse.connect_working(home)
     try:
-        left_running = [r[0] for r in con.execute(
-            "select run_id from runs where status = 'running' order by run_id").fetchall()]
-        con.execute("update runs set status = 'interrupted', error_message = "
-                    "'the process stopped before the run finished' where status = 'running'")
-        run_id = con.execute("select nextval('run_id_seq')").fetchall()[0][0]
-        con.execute(
-            "insert into runs (run_id, flow, prefect_flow_run_id, task_runner, started_at, "
-            "status, recovered_run_id) values (?, ?, ?, ?, ?, 'running', ?)",
-            [run_id, flow_name, _flow_run_id(), task_runner, warehouse.utc_now(),
-             left_running[-1] if left_running else None],
-        )
-        cases = con.execute("select count(*) from cases").fetchall()[0][0]
-        last_change, last_load = con.execute(
-            "select epoch(max(ingested_at)), epoch(max(ingested_at) filter (status = 'loaded')) "
-            "from ingest_log").fetchall()[0]
+        opened = runs.open_run(con, flow_name, task_runner, _flow_run_id())
     finally:
         con.close()
     staging.clear(home.staging)  # batches staged by a killed run are stale
-    return {"run_id": run_id, "recovering": bool(left_running), "cases": cases,
-            "inbox": [str(p) for p in _inbox_files(home)],
+    return {"run_id": opened.run_id, "recovering": opened.recovered_run_id is not None,
+            "cases": opened.cases, "inbox": [str(p) for p in inbox.waiting(home)],
             "analysts_db": home.analysts_db.exists(),
-            # Is each output newer than the data it is made from?
-            "analysts_current": _newer_than(_mtime(home.analysts_db), last_change),
-            "model_current": _newer_than(_newest_entry(home.models), last_load),
-            "report_current": _newer_than(_newest_entry(home.reports), last_load)}
+            **inbox.freshness(home, opened.last_change_epoch, opened.last_load_epoch)}
 
 
 @io_task(name="synthesize-default-cases")
@@ -118,15 +97,14 @@ def ingest_file(home_root: str, path: str, source: str = "auto") -> dict:
         result = ingest.ingest_file(con, Path(path), source).as_json()
     finally:
         con.close()
-    return {**result, "archived_to": archive(home, Path(path), result["status"])}
+    return {**result, "archived_to": inbox.archive(home, Path(path), result["status"])}
 
 
 @task(name="loaded-hashes")
 def loaded_hashes(home_root: str) -> list[str]:
     con = warehouse.connect_working(Home.resolve(home_root))
     try:
-        return [r[0] for r in con.execute(
-            "select content_hash from ingest_log where status = 'loaded'").fetchall()]
+        return runs.loaded_hashes(con)
     finally:
         con.close()
 
@@ -146,7 +124,7 @@ def load_prepared(home_root: str, prepared: dict) -> dict:
         result = staging.load_prepared(con, prepared).as_json()
     finally:
         con.close()
-    return {**result, "archived_to": archive(home, Path(prepared["path"]), result["status"])}
+    return {**result, "archived_to": inbox.archive(home, Path(prepared["path"]), result["status"])}
 
 
 @io_task(name="publish-analysts-database")
@@ -206,110 +184,26 @@ def write_report(home_root: str, period: str | None = None) -> str:
 def record_run(home_root: str, run_id: int, record: dict) -> None:
     con = warehouse.connect_working(Home.resolve(home_root))
     try:
-        columns = sorted(record)
-        con.execute(
-            "update runs set " + ", ".join(f"{c} = ?" for c in columns) + " where run_id = ?",
-            [record[c] for c in columns] + [run_id],
-        )
+        runs.record_run(con, run_id, record)
     finally:
         con.close()
 
 
-# --- the story of a run -----------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """What one run did: becomes its `runs` row and the summary `relief run` prints."""
-
-    home: Home
-    flow_name: str
-    task_runner: str = "serial"
-    check: dict = field(default_factory=dict)
-    results: list[dict] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    model: dict = field(default_factory=dict)
-    report_period: str | None = None
-    status: str = "running"
-    started: float = field(default_factory=time.perf_counter)
-
-    @property
-    def home_root(self) -> str:
-        return str(self.home.root)
-
-    @property
-    def new_cases(self) -> bool:
-        return any(r["status"] == "loaded" for r in self.results)
-
-    @property
-    def needs_publish(self) -> bool:
-        """New batches or refusals, a stale analysts' copy, or a killed run's work to finish."""
-        return (any(r["status"] != "unchanged" for r in self.results)
-                or self.check["recovering"] or not self.check["analysts_current"])
-
-    @property
-    def needs_model(self) -> bool:
-        return self.new_cases or not self.check["model_current"]
-
-    @property
-    def needs_report(self) -> bool:
-        return self.new_cases or not self.check["report_current"]
-
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-
-    def skip(self, stage: str, why: str) -> None:
-        self.skipped[stage] = why
-
-    def row(self) -> dict:
-        """The `runs` columns this run fills."""
-        files = {s: sum(r["status"] == s for r in self.results)
-                 for s in ("loaded", "unchanged", "refused")}
-        row = {
-            "status": self.status, "finished_at": warehouse.utc_now(),
-            "files_seen": len(self.results), "files_loaded": files["loaded"],
-            "files_unchanged": files["unchanged"], "files_refused": files["refused"],
-            "rows_read": sum(r.get("rows_read", 0) for r in self.results),
-            "rows_loaded": sum(r.get("rows_loaded", 0) for r in self.results),
-            "rows_quarantined": sum(r.get("rows_quarantined", 0) for r in self.results),
-            "total_seconds": round(time.perf_counter() - self.started, 3),
-            "skipped": "; ".join(f"{k}: {v}" for k, v in self.skipped.items()) or None,
-            "model_version": self.model.get("version"),
-            "model_promoted": self.model.get("promoted"),
-            "model_reason": self.model.get("reason"),
-            "report_period": self.report_period, "report_path": self.outputs.get("report"),
-        }
-        for stage in ("synthesize", "ingest", "publish", "stats", "model", "report"):
-            if stage in self.seconds:
-                row[f"{stage}_seconds"] = round(self.seconds[stage], 3)
-        return row
-
-    def summary(self) -> dict:
-        return {"status": self.status, "run_id": self.check.get("run_id"),
-                "results": self.results, "seconds": self.seconds, "outputs": self.outputs,
-                "skipped": self.skipped, "model": self.model,
-                "recovered": bool(self.check.get("recovering"))}
+# --- the frame of every flow --------------------------------------------------------------
 
 
 @contextlib.contextmanager
 def job(home: Home, flow_name: str, task_runner: str = "serial") -> Iterator[Run]:
     """The frame of every pipeline flow: one writer, a `runs` row, a clear failure report.
 
-    A second writer waits (RELIEF_WRITER_WAIT, default 30 s) then fails naming the
-    holder. Any failure is recorded in `runs`, logged and left as a Prefect artifact,
+    A second writer says whom it waits for, waits (RELIEF_WRITER_WAIT, default 30 s),
+    then fails naming the holder; `relief run` takes the lock before Prefect starts. Any failure is recorded in `runs`, logged and left as a Prefect artifact,
     and re-raised so the flow run (and `relief run`) fails.
     """
     logger = get_run_logger()
     run = Run(home, flow_name, task_runner)
     try:
-        with warehouse.writer_lock(home, flow_name):
+        with warehouse.writer_lock(home, flow_name, reenter=True):
             run.check = check_home(run.home_root, flow_name, task_runner)
             if run.check["recovering"]:
                 logger.warning("the previous run was interrupted: finishing its work now")
@@ -327,15 +221,15 @@ def job(home: Home, flow_name: str, task_runner: str = "serial") -> Iterator[Run
                 run.status = "failed"
                 with contextlib.suppress(Exception):
                     record_run(run.home_root, run.check["run_id"],
-                               {**run.row(), "error_message": _one_line(exc)})
+                               {**run.row(), "error_message": one_line(exc)})
                 raise
     except Exception as exc:
-        message = f"{flow_name} failed: {_one_line(exc)}"
+        message = f"{flow_name} failed: {one_line(exc)}"
         logger.error(message)
         with contextlib.suppress(Exception):
             create_markdown_artifact(
                 key="relief-run-failure", description=message,
-                markdown=f"# {flow_name} failed\n\n{_one_line(exc)}\n\nhome: `{home.root}`\n\n"
+                markdown=f"# {flow_name} failed\n\n{one_line(exc)}\n\nhome: `{home.root}`\n\n"
                          "The last published analysts' database and model are unchanged; "
                          "the next run finishes the work (docs/operations.md).")
         raise
@@ -343,14 +237,14 @@ def job(home: Home, flow_name: str, task_runner: str = "serial") -> Iterator[Run
 
 def ingest_stage(run: Run, source: str = "auto", dask_address: str | None = None) -> None:
     """Ingest every inbox file (as listed now) and archive it."""
-    files = [str(p) for p in _inbox_files(run.home)]
+    files = [str(p) for p in inbox.waiting(run.home)]
     with run.stage("ingest"):
         if not files:
             return
-        inbox = ingest_inbox
+        subflow = ingest_inbox
         if run.task_runner == "dask":
-            inbox = ingest_inbox.with_options(task_runner=dask_task_runner(dask_address))
-        run.results = inbox(run.home_root, files, source, run.task_runner == "dask")
+            subflow = ingest_inbox.with_options(task_runner=dask_task_runner(dask_address))
+        run.results = subflow(run.home_root, files, source, run.task_runner == "dask")
 
 
 @flow(name="relief-ingest-inbox")
@@ -393,10 +287,9 @@ def _share_api_with_workers() -> None:
 def publish_and_summarize(run: Run) -> None:
     """Publishing materializes the marts from the current cases: the statistics refresh."""
     with run.stage("publish"):
-        run.outputs["analysts' database"] = publish(run.home_root)
+        run.outputs["analysts_database"] = publish(run.home_root)
     with run.stage("stats"):
         summarize_statistics(run.home_root)
-        run.outputs["statistics"] = "relief stats (marts in the analysts' database)"
 
 
 def model_stage(run: Run, force: bool = False, always: bool = False) -> None:
@@ -431,8 +324,13 @@ def main_job(home_root: str, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEE
     with job(Home.resolve(home_root), "relief-main", task_runner) as run:
         if run.check["cases"] == 0 and not run.check["inbox"]:
             with run.stage("synthesize"):
-                run.outputs["synthetic cases"] = synthesize(run.home_root, cases, seed)
+                run.outputs["synthetic_cases"] = synthesize(run.home_root, cases, seed)
         ingest_stage(run, dask_address=dask_address)
+        if "synthetic_cases" in run.outputs:  # taken from the inbox: where it is now
+            run.outputs["synthetic_cases"] = next(
+                (r["archived_to"] for r in run.results
+                 if r["file"] == run.outputs["synthetic_cases"] and r.get("archived_to")),
+                run.outputs["synthetic_cases"])
         if not (run.needs_publish or run.needs_model or run.needs_report):
             run.status = "nothing_new"
             return run.summary()
@@ -467,7 +365,7 @@ def train_job(home_root: str, force: bool = False) -> dict:
 @flow(name="relief-report")
 def report_job(home_root: str, period: str | None = None, kind: str = "month") -> dict:
     """Scheduled on the 1st (previous month) and after each quarter (previous quarter)."""
-    period = period or previous_period(kind, datetime.now(ZoneInfo(timezone())).date())
+    period = period or schedules.previous_period(kind, datetime.now(ZoneInfo(schedules.timezone())).date())
     with job(Home.resolve(home_root), "relief-report") as run:
         if not run.check["analysts_db"]:
             publish_and_summarize(run)
@@ -475,158 +373,7 @@ def report_job(home_root: str, period: str | None = None, kind: str = "month") -
     return run.summary()
 
 
-# --- schedules: the one place they are declared ------------------------------------------
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-# deployment name -> (environment variable overriding the cron, default cron)
-SCHEDULES = {
-    "relief-ingest": ("RELIEF_CRON_INGEST", "0 2 * * *"),  # daily 02:00
-    "relief-train": ("RELIEF_CRON_TRAIN", "0 4 * * 1"),  # Mondays 04:00
-    "relief-report-monthly": ("RELIEF_CRON_REPORT_MONTHLY", "0 6 1 * *"),  # the 1st, 06:00
-    "relief-report-quarterly": ("RELIEF_CRON_REPORT_QUARTERLY", "30 6 1 1,4,7,10 *"),
-}
-
-
-def timezone() -> str:
-    return os.environ.get("RELIEF_TIMEZONE", DEFAULT_TIMEZONE)
-
-
-def cron(deployment: str) -> str:
-    variable, default = SCHEDULES[deployment]
-    return os.environ.get(variable, default)
-
-
-def previous_period(kind: str, today: date) -> str:
-    """The last complete month (YYYY-MM) or quarter (YYYY-Qn) before today."""
-    if kind == "month":
-        year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-        return f"{year:04d}-{month:02d}"
-    if kind == "quarter":
-        quarter = (today.month - 1) // 3  # the current quarter's index, 0-3
-        year, previous = (today.year, quarter) if quarter else (today.year - 1, 4)
-        return f"{year:04d}-Q{previous}"
-    raise ValueError(f"kind must be month or quarter, got {kind!r}")
-
-
-def deployments(home: Home) -> list:
-    """Every deployment with its schedule; relief-main has none (on demand)."""
-    from prefect.schedules import Cron
-
-    def scheduled(flow_, name: str, **parameters):
-        return flow_.to_deployment(
-            name=name, schedule=Cron(cron(name), timezone=timezone()),
-            parameters={"home_root": str(home.root), **parameters},
-            tags=["relief"], concurrency_limit=1)
-
-    return [
-        main_job.to_deployment(name="relief-main", parameters={"home_root": str(home.root)},
-                               tags=["relief"], concurrency_limit=1),
-        scheduled(ingest_job, "relief-ingest"),
-        scheduled(train_job, "relief-train"),
-        scheduled(report_job, "relief-report-monthly", kind="month"),
-        scheduled(report_job, "relief-report-quarterly", kind="quarter"),
-    ]
-
-
-def serve_all(home: Home) -> None:
-    """`relief serve`: run every deployment's schedule from this one process until stopped."""
-    from prefect import serve
-
-    serve(*deployments(home))
-
-
-# --- what the CLI calls -------------------------------------------------------------------
-
-
-def run_main_job(home: Home, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED,
-                 task_runner: str = "serial", dask_address: str | None = None) -> dict:
-    """Run the main flow and shape its outcome for printing; never raises for a failed run."""
-    started = time.perf_counter()
-    try:
-        state = main_job(str(home.root), cases, seed, task_runner, dask_address)
-    except Exception as exc:
-        message = _one_line(exc)
-        return {"ok": False, "status": "failed", "error": message,
-                "lines": [f"relief run failed: {message}",
-                          "the last published analysts' database, model and reports are "
-                          "unchanged; the next run finishes the work"]}
-    lines = []
-    if state["recovered"]:
-        lines.append("the previous run was interrupted: its work is finished now")
-    if state["status"] == "nothing_new":
-        lines.append("nothing new in data/inbox/: no work done beyond checking")
-    for r in state["results"]:
-        if r["status"] == "loaded":
-            lines.append(f"ingested {r['file']}: {r['rows_loaded']} loaded, "
-                         f"{r['rows_quarantined']} quarantined, {r['rows_skipped']} skipped")
-        elif r["status"] == "refused":
-            lines.append(f"refused {r['file']}: {r['message']}")
-        else:
-            lines.append(f"unchanged {r['file']}: already ingested")
-    if state["model"]:
-        verdict = "promoted" if state["model"]["promoted"] else "not promoted"
-        lines.append(f"model {state['model']['version']}: {verdict} ({state['model']['reason']})")
-    for stage, why in state["skipped"].items():
-        lines.append(f"{stage}: skipped: {why}")
-    for stage, seconds in state["seconds"].items():
-        lines.append(f"{stage}: {seconds:.1f} s")
-    lines.append(f"total (with Prefect start-up): {time.perf_counter() - started:.1f} s")
-    for label, path in state["outputs"].items():
-        lines.append(f"{label}: {path}")
-    if state["results"]:
-        lines.append(f"archived inbox files: {home.archive}")
-    ok = not any(r["status"] == "refused" for r in state["results"])
-    return {"ok": ok, "lines": lines, **state}
-
-
 # --- helpers ------------------------------------------------------------------------------
-
-
-def archive(home: Home, path: Path, status: str) -> str | None:
-    """Move an inbox file out once its batch is committed (or it was refused).
-
-    The move is a rename after the commit: killed in between, the next run finds
-    the file again, sees its content hash already loaded, and only moves it.
-    Files named outside the inbox are left where they are.
-    """
-    if not path.is_file() or home.inbox not in path.resolve().parents:
-        return None
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    folder = home.archive / ("refused" if status == "refused" else "") / day
-    folder.mkdir(parents=True, exist_ok=True)
-    relative = path.resolve().relative_to(home.inbox)
-    target = folder / "__".join(relative.parts)
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{relative.stem}.{n}{''.join(relative.suffixes)}"
-    os.replace(path, target)
-    return str(target)
-
-
-def _inbox_files(home: Home) -> list[Path]:
-    return ingest.discover([home.inbox]) if home.inbox.exists() else []
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return None
-
-
-def _newest_entry(folder: Path) -> float | None:
-    """Modification time of the newest finished output folder (hidden = being written)."""
-    if not folder.is_dir():
-        return None
-    times = [p.stat().st_mtime for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return max(times, default=None)
-
-
-def _newer_than(output_time: float | None, data_time: float | None) -> bool:
-    if output_time is None:
-        return False
-    return data_time is None or output_time >= data_time
 
 
 def _flow_run_id() -> str | None:
@@ -635,58 +382,7 @@ def _flow_run_id() -> str | None:
     return None
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception as one masked line (for logs, artifacts and the runs table)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return mask(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:500]
-
-
-# --- operations entry point: python -m pipelines.flows ... ---------------------------------
-
-
-def deploy_all(home: Home, work_pool: str) -> list:
-    """Register every deployment with a server's work pool (production path, operations.md)."""
-    from pipelines.config import REPO_ROOT
-
-    ids = []
-    for deployment in deployments(home):
-        entrypoint = f"pipelines/flows.py:{_FLOW_FUNCTIONS[deployment.flow_name]}"
-        remote = flow.from_source(source=str(REPO_ROOT), entrypoint=entrypoint)
-        ids.append(remote.deploy(
-            name=deployment.name, work_pool_name=work_pool, schedules=deployment.schedules,
-            parameters=deployment.parameters, tags=deployment.tags,
-            concurrency_limit=1, build=False, push=False, print_next_steps=False))
-    return ids
-
-
-_FLOW_FUNCTIONS = {"relief-main": "main_job", "relief-ingest": "ingest_job",
-                   "relief-train": "train_job", "relief-report": "report_job"}
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(prog="python -m pipelines.flows",
-                                     description="run one relief flow now, or deploy them all")
-    parser.add_argument("what", choices=["ingest", "train", "report", "deploy"])
-    parser.add_argument("--home", default=None)
-    parser.add_argument("--period", default=None, help="report: YYYY-MM or YYYY-Qn")
-    parser.add_argument("--work-pool", default="relief", help="deploy: the work pool's name")
-    args = parser.parse_args(argv)
-    home = Home.resolve(args.home)
-    try:
-        if args.what == "deploy":
-            print(json.dumps([str(i) for i in deploy_all(home, args.work_pool)]))
-            return 0
-        job_flow = {"ingest": ingest_job, "train": train_job, "report": report_job}[args.what]
-        kwargs = {"period": args.period} if args.what == "report" else {}
-        summary = job_flow(str(home.root), **kwargs)
-    except Exception as exc:
-        print(f"relief {args.what} failed: {_one_line(exc)}")
-        return 1
-    print(json.dumps(summary, default=str))
-    return 1 if any(r["status"] == "refused" for r in summary["results"]) else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

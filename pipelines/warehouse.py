@@ -17,9 +17,10 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +28,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.config import MARTS_DIR, SCHEMA_DIR, Home
+from pipelines.config import MARTS_DIR, SCHEMA_DIR, SQL_DIR, Home, InstallIncomplete
 
-WRITER_WAIT_SECONDS = float(os.environ.get("RELIEF_WRITER_WAIT", "30"))
+# The shared macros (sql/macros/*.sql): live definitions, created or replaced on
+# every migrate() rather than frozen in a migration.
+MACROS_DIR = SQL_DIR / "macros"
+
+WRITER_WAIT_SECONDS = 30.0  # RELIEF_WRITER_WAIT overrides, read when a wait starts
 
 
 class SchemaTooNew(RuntimeError):
@@ -54,7 +59,15 @@ class Migration:
     sql: str
 
 
-def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
+def migrations(schema_dir: Path | None = None) -> list[Migration]:
+    """The numbered migrations in schema_dir (default: the installed sql/schema); none is
+    an error (a broken install), never "nothing to apply"."""
+    schema_dir = SCHEMA_DIR if schema_dir is None else schema_dir
+    if not any(schema_dir.glob("*.sql")):
+        raise InstallIncomplete(
+            f"no migrations (NNN_name.sql) in {schema_dir}: this relief was installed "
+            "without its SQL; reinstall it from a wheel or a full checkout"
+        )
     found = []
     for path in sorted(schema_dir.glob("*.sql")):
         match = re.match(r"^(\d+)_(.+)\.sql$", path.name)
@@ -67,8 +80,13 @@ def migrations(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
     return found
 
 
-def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> list[int]:
-    """Apply the migrations not yet recorded; return the versions applied."""
+def migrate(
+    con: duckdb.DuckDBPyConnection,
+    schema_dir: Path | None = None,
+    macros_dir: Path = MACROS_DIR,
+) -> list[int]:
+    """Apply the migrations not yet recorded, then (re)create the shared macros;
+    return the versions applied."""
     con.execute(
         "create table if not exists schema_migrations "
         "(version integer primary key, name varchar not null, applied_at timestamp not null)"
@@ -96,7 +114,26 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
             con.execute("rollback")
             raise
         done.append(m.version)
+    create_macros(con, macros_dir)
     return done
+
+
+def macro_definitions(macros_dir: Path = MACROS_DIR) -> dict[str, str]:
+    """Each macro file's SQL (sql/macros/<name>.sql), by name, in the order it runs:
+    file-name order, as DuckDB binds a macro's body when it is created."""
+    return {path.stem: path.read_text("utf-8") for path in sorted(macros_dir.glob("*.sql"))}
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR) -> None:
+    """Create or replace every shared macro (they follow the tables they read)."""
+    con.execute("begin transaction")
+    try:
+        for sql in macro_definitions(macros_dir).values():
+            con.execute(sql)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
@@ -114,14 +151,18 @@ def refresh_marts(
 
     The marts read only cases (and the small routes table), so what they show is
     fixed by the newest batch in cases, the row counts of cases and case_versions
-    (every load adds a batch or moves versions) and the mart SQL itself; when all
+    (every load adds a batch or moves versions) and the mart SQL itself with the
+    macros it calls; when all
     four equal the last refresh's (mart_refreshes), nothing is done and False is
     returned: a batch that loaded nothing (unchanged, refused) costs no refresh. Otherwise all marts are rebuilt in one
     transaction, so a reader never sees some marts newer than others.
     """
     definitions = mart_definitions(marts_dir)
+    # the macros the marts call are part of their definitions
+    hashed = {**{f"macros/{name}": sql for name, sql in macro_definitions().items()},
+              **definitions}
     definitions_hash = hashlib.sha256(
-        "\n".join(f"{name}\n{query}" for name, query in definitions.items()).encode("utf-8")
+        "\n".join(f"{name}\n{query}" for name, query in hashed.items()).encode("utf-8")
     ).hexdigest()
     state = con.execute(
         "select (select max(batch_id) from cases), (select count(*) from cases), "
@@ -152,35 +193,66 @@ def refresh_marts(
 # --- the writer lock -------------------------------------------------------------
 
 
+# Locks this process holds, by lock file: a flow run inside `relief run`, which took the
+# lock before starting Prefect, enters it again without waiting for itself.
+_held: dict[Path, int] = {}
+
+
+def _say_waiting(holder: str, wait: float) -> None:
+    print(f"relief: waiting up to {wait:.0f} s (RELIEF_WRITER_WAIT) for the writer lock, "
+          f"held by {holder}", file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
-def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None = None) -> Iterator[None]:
+def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None = None,
+                on_wait: Callable[[str, float], None] = _say_waiting,
+                reenter: bool = False) -> Iterator[None]:
     """One pipeline writer at a time; analysts' read-only connections never count.
 
-    The second writer waits up to wait_seconds, then fails naming the holder.
-    flock is released by the kernel when the holder dies, so a killed run
-    never leaves a stale lock behind.
+    A second writer says once who holds the lock and that it waits (on_wait: by
+    default one line on stderr), waits up to wait_seconds (RELIEF_WRITER_WAIT,
+    default 30), then fails with WriterBusy naming the holder. flock is released by
+    the kernel when the holder dies, so a killed run never leaves a stale lock.
+    With reenter, a process that already holds the lock enters again at once (the
+    flow run inside `relief run`, which took the lock before starting Prefect).
     """
-    wait = WRITER_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    path = home.writer_lock
+    if reenter and path in _held:
+        _held[path] += 1
+        try:
+            yield
+        finally:
+            _held[path] -= 1
+        return
+    wait = float(os.environ.get("RELIEF_WRITER_WAIT", WRITER_WAIT_SECONDS)) \
+        if wait_seconds is None else wait_seconds
     home.data.mkdir(parents=True, exist_ok=True)
-    fd = os.open(home.writer_lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait
+        said = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not said and wait > 0:
+                    on_wait(_read_holder(path), wait)
+                    said = True
                 if time.monotonic() >= deadline:
-                    holder = _read_holder(home.writer_lock)
                     raise WriterBusy(
-                        f"another relief command holds the writer lock ({holder}); "
-                        f"waited {wait:.0f} s"
+                        f"another relief command holds the writer lock ({_read_holder(path)}); "
+                        f"waited {wait:.0f} s (RELIEF_WRITER_WAIT): try again when it is done"
                     ) from None
                 time.sleep(0.2)
-        info = json.dumps({"pid": os.getpid(), "command": command, "since": utc_now().isoformat()})
+        info = json.dumps({"pid": os.getpid(), "command": command, "since": utc_now().isoformat(timespec="seconds")})
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
-        yield
+        _held[path] = 1
+        try:
+            yield
+        finally:
+            _held.pop(path, None)
     finally:
         os.close(fd)  # closing releases the flock
 
@@ -188,7 +260,7 @@ def writer_lock(home: Home, command: str = "relief", wait_seconds: float | None 
 def _read_holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text() or "{}")
-        return f"pid {info.get('pid')}, `{info.get('command')}`, since {info.get('since')}"
+        return f"pid {info.get('pid')}, `{info.get('command')}`, since {info.get('since')} UTC"
     except (OSError, ValueError):
         return "holder unknown"
 

@@ -6,12 +6,10 @@ Kill tests and two-writer tests with real processes: tests/test_operations.py.
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from pipelines import faults, flows, synth
 from pipelines.config import Home
@@ -64,55 +62,6 @@ def case_count(db: Path) -> int:
         return con.sql("select count(*) from cases").fetchall()[0][0]
     finally:
         con.close()
-
-
-# --- plain functions -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("kind", "today", "expected"), [
-    ("month", date(2026, 3, 1), "2026-02"),
-    ("month", date(2026, 1, 1), "2025-12"),
-    ("quarter", date(2026, 4, 1), "2026-Q1"),
-    ("quarter", date(2026, 1, 1), "2025-Q4"),
-    ("quarter", date(2026, 8, 15), "2026-Q2"),
-])
-def test_previous_period_is_the_last_complete_month_or_quarter(kind, today, expected):
-    assert flows.previous_period(kind, today) == expected
-
-
-def test_deployments_carry_the_configured_cron_and_time_zone(home, monkeypatch):
-    monkeypatch.setenv("RELIEF_CRON_TRAIN", "15 5 * * 0")
-    monkeypatch.setenv("RELIEF_TIMEZONE", "Europe/Berlin")
-    by_name = {d.name: d for d in flows.deployments(home)}
-    assert set(by_name) == {"relief-main", "relief-ingest", "relief-train",
-                            "relief-report-monthly", "relief-report-quarterly"}
-    assert not by_name["relief-main"].schedules  # on demand only
-    train = by_name["relief-train"].schedules[0].schedule
-    assert (train.cron, train.timezone) == ("15 5 * * 0", "Europe/Berlin")
-    monkeypatch.delenv("RELIEF_TIMEZONE")
-    by_name = {d.name: d for d in flows.deployments(home)}
-    ingest = by_name["relief-ingest"].schedules[0].schedule
-    assert (ingest.cron, ingest.timezone) == ("0 2 * * *", "Asia/Shanghai")
-    assert by_name["relief-report-quarterly"].parameters == {"home_root": str(home.root),
-                                                             "kind": "quarter"}
-
-
-def test_archive_moves_inbox_files_and_never_overwrites(home):
-    home.inbox.mkdir(parents=True)
-    (home.inbox / "sub").mkdir()
-    first = home.inbox / "sub" / "a.csv"
-    first.write_text("x")
-    moved = Path(flows.archive(home, first, "loaded"))
-    assert not first.exists() and moved.read_text() == "x" and moved.name == "sub__a.csv"
-    first.write_text("y")
-    again = Path(flows.archive(home, first, "loaded"))
-    assert again != moved and again.read_text() == "y" and moved.read_text() == "x"
-    refused = home.inbox / "b.csv"
-    refused.write_text("z")
-    assert "refused" in Path(flows.archive(home, refused, "refused")).parts
-    outside = home.root / "elsewhere.csv"
-    outside.write_text("w")
-    assert flows.archive(home, outside, "loaded") is None and outside.exists()
 
 
 # --- flows ----------------------------------------------------------------------------
@@ -207,8 +156,8 @@ def test_a_failed_run_keeps_the_last_good_copy_records_why_and_exits_1(
     faults._failures.clear()
     monkeypatch.setenv("RELIEF_TEST_FAIL_AT", "publish:99")  # every try fails
     assert cli.main(["run", "--home", str(home.root)]) == 1
-    out = capsys.readouterr().out
-    assert "relief run failed: OSError: injected transient I/O error at publish" in out
+    err = capsys.readouterr().err
+    assert "relief run failed: OSError: injected transient I/O error at publish" in err
     assert faults._failures["publish"] == 1 + flows.IO_RETRIES  # retried before giving up
     assert case_count(home.analysts_db) == 200  # the last good copy
     failed = runs(home)[-1]

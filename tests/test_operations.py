@@ -69,7 +69,7 @@ def query(db: Path, sql: str) -> list[tuple]:
 
 
 def ingest_command(home: Home) -> list[str]:
-    return ["pipelines.flows", "ingest", "--home", str(home.root)]
+    return ["pipelines.deployments", "ingest", "--home", str(home.root)]
 
 
 def test_killed_reading_loading_or_publishing_keeps_the_last_good_state_and_the_next_run_finishes(
@@ -126,8 +126,8 @@ def test_a_second_writer_waits_then_exits_1_naming_the_holder(api_env, home, tmp
         holder.kill()
         holder.wait()
     assert second.returncode == 1
-    assert "holds the writer lock" in second.stdout
-    assert f"pid {holder.pid}, `relief-ingest`" in second.stdout
+    assert "holds the writer lock" in second.stderr
+    assert f"pid {holder.pid}, `relief-ingest`" in second.stderr
     assert waited >= 2
     assert query(home.analysts_db, "select count(*) from cases") == [(200,)]
     assert query(home.warehouse, "select flow, status from runs order by run_id") == [

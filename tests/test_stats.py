@@ -18,7 +18,10 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
+from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
@@ -31,6 +34,8 @@ STAT_COLUMNS = (
     "requests", "decided", "approved", "partial", "rejected", "withdrawn", "pending",
     "approval_rate", "approval_rate_low", "approval_rate_high", "median_days_to_decision",
     "p90_days_to_decision", "median_waived_amount", "broken_plan_share",
+    # added 2026-12: censoring by pending requests
+    "decided_share", "provisional", "median_days_to_decision_km", "p90_days_to_decision_km",
 )
 
 
@@ -130,7 +135,42 @@ def quantile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def expected_stats(rows: list[dict]) -> dict:
+def data_as_of(rows: list[dict]) -> date | None:
+    """The latest applied_on or decided_on (CASE-RECORDS.md)."""
+    days = [d for r in rows for d in (r["applied_on"], r["decided_on"]) if d is not None]
+    return max(days, default=None)
+
+
+def km_observations(rows: list[dict], as_of: date) -> tuple[list[int], list[int]]:
+    """Days waited and event flags: decided (with a decided_on) is an event, pending
+    is censored at as_of, anything else is left out."""
+    times, events = [], []
+    for r in rows:
+        if r["outcome"] in DECIDED and r["decided_on"] is not None:
+            times.append((r["decided_on"] - r["applied_on"]).days)
+            events.append(1)
+        elif r["outcome"] == "pending":
+            times.append((as_of - r["applied_on"]).days)
+            events.append(0)
+    return times, events
+
+
+def km_quantile(times: list[int], events: list[int], q: float) -> float | None:
+    """statsmodels' Kaplan-Meier curve; the first event time where S(t) <= 1 - q
+    (statsmodels' own quantile() uses <, the SAS convention; the marts use <=, the
+    inverse-distribution convention, with the same 1e-9 allowance for a product
+    that should equal 1 - q exactly)."""
+    if not times:
+        return None
+    curve = SurvfuncRight(np.asarray(times, dtype=float), np.asarray(events, dtype=float))
+    reached = np.flatnonzero(curve.surv_prob <= 1 - q + 1e-9)
+    return float(curve.surv_times[reached[0]]) if reached.size else None
+
+
+def expected_stats(rows: list[dict], as_of: date | None = None) -> dict:
+    """Every mart statistic of `rows`; pending requests are censored at as_of
+    (default: CASES' as-of date, the data the marts under test hold)."""
+    as_of = as_of or data_as_of(CASES)
     counts = Counter(r["outcome"] for r in rows)
     decided = sum(counts[o] for o in DECIDED)
     granted = sum(counts[o] for o in GRANTED)
@@ -149,6 +189,11 @@ def expected_stats(rows: list[dict]) -> dict:
         "p90_days_to_decision": quantile(days, 0.9),
         "median_waived_amount": quantile(waived, 0.5),
         "broken_plan_share": statuses.count("broken") / len(statuses) if statuses else None,
+        "decided_share": (decided / (len(rows) - counts["withdrawn"])
+                          if len(rows) > counts["withdrawn"] else None),
+        "provisional": counts["pending"] > 0.05 * (len(rows) - counts["withdrawn"]),
+        "median_days_to_decision_km": km_quantile(*km_observations(rows, as_of), 0.5),
+        "p90_days_to_decision_km": km_quantile(*km_observations(rows, as_of), 0.9),
     }
 
 
@@ -191,6 +236,8 @@ def assert_rows_match(actual: dict, expected: dict) -> None:
         got = actual[column]
         if want is None:
             assert got is None, (column, got)
+        elif isinstance(want, bool):
+            assert got is want, (column, got, want)
         else:
             assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (column, got, want)
 
@@ -388,7 +435,7 @@ def test_only_the_current_version_of_an_updated_case_counts(home, tmp_path):
     current = [case("u1", "installment", "approved", D(2024, 5, 2), D(2024, 5, 20),
                     plan_status="active"),
                case("u2", "installment", "rejected", D(2024, 5, 3), D(2024, 5, 10))]
-    assert_rows_match(row, expected_stats(current))
+    assert_rows_match(row, expected_stats(current, data_as_of(current)))
     assert row["pending"] == 0 and row["requests"] == 2
 
 
@@ -416,6 +463,64 @@ def test_wilson_interval_matches_statsmodels(macros):
     assert macros.execute("select wilson_low(0, 0), wilson_high(0, 0)").fetchall() == [(None, None)]
     assert scalar(macros, "select wilson_low(0, 7)") == 0.0
     assert scalar(macros, "select wilson_high(7, 7)") == 1.0
+
+
+def sql_km_quantile(con, observations: list[tuple[int, bool]], q: float):
+    """km_quantile over (day, censored) pairs, through the histogram the marts use."""
+    return con.execute(
+        "select km_quantile(histogram({'day': day, 'censored': censored}), ?) "
+        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        [q, [d for d, _ in observations], [c for _, c in observations]]).fetchall()[0][0]
+
+
+def test_kaplan_meier_quantiles_by_hand(macros):
+    # six requests: decided on days 1, 2, 2 and 4; pending after 3 and 5 days.
+    # S(1) = 5/6, S(2) = 5/6 * 3/5 = 1/2 exactly (the median), S(4) = 1/2 * 1/2 = 1/4:
+    # the estimate never reaches 10% undecided, so no 90th percentile yet.
+    waits = [(1, False), (2, False), (2, False), (3, True), (4, False), (5, True)]
+    assert sql_km_quantile(macros, waits, 0.5) == 2
+    assert sql_km_quantile(macros, waits, 0.75) == 4
+    assert sql_km_quantile(macros, waits, 0.9) is None
+    # nobody pending: the smallest day by which at least the share q is decided
+    complete = [(day, False) for day in range(1, 11)]
+    assert [sql_km_quantile(macros, complete, q) for q in (0.5, 0.9)] == [5, 9]
+    # a request censored on a decision day is still at risk that day
+    assert sql_km_quantile(macros, [(2, False), (2, True)], 0.5) == 2
+    assert sql_km_quantile(macros, [(1, True), (2, False)], 0.5) == 2
+    # all pending, or nothing at all: no estimate
+    assert sql_km_quantile(macros, [(3, True), (8, True)], 0.5) is None
+    assert sql_km_quantile(macros, [], 0.5) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(waits=st.lists(st.tuples(st.integers(0, 25), st.booleans()), max_size=60),
+       q=st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9]))
+def test_kaplan_meier_quantiles_match_statsmodels(waits, q):
+    # few distinct days, so ties of events, of censorings and of both are common;
+    # all-censored and empty groups come up too
+    con = _macro_connection()
+    times = [day for day, _ in waits]
+    events = [0 if censored else 1 for _, censored in waits]
+    assert sql_km_quantile(con, waits, q) == km_quantile(times, events, q)
+
+
+_MACRO_CONNECTION: list[duckdb.DuckDBPyConnection] = []
+
+
+def _macro_connection() -> duckdb.DuckDBPyConnection:
+    """One migrated in-memory database for every example of a property test."""
+    if not _MACRO_CONNECTION:
+        con = duckdb.connect()
+        warehouse.migrate(con)
+        _MACRO_CONNECTION.append(con)
+    return _MACRO_CONNECTION[0]
+
+
+def test_provisional_is_more_than_five_percent_pending(macros):
+    rows = macros.execute(
+        "select is_provisional(p, n, w) from (values (5, 100, 0), (6, 100, 0), (5, 104, 4), "
+        "(6, 104, 4), (0, 0, 0), (0, 3, 3), (1, 1, 0)) t(p, n, w)").fetchall()
+    assert [r[0] for r in rows] == [False, True, False, True, False, False, True]
 
 
 def test_normal_p_value_matches_scipy(macros):

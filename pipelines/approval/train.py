@@ -33,7 +33,7 @@ from sklearn.preprocessing import (
 )
 from threadpoolctl import threadpool_limits
 
-from pipelines import contract, warehouse
+from pipelines import __version__, contract, warehouse
 from pipelines.approval import evaluate, registry
 from pipelines.approval import features as F
 from pipelines.config import SQL_DIR, Home
@@ -571,6 +571,7 @@ def build_metadata(result: TrainingResult, data: TrainingSet, current: str | Non
         "features": [name for name in F.FEATURES if name not in result.dropped_features],
         "dropped_features": result.dropped_features,
         "label": "outcome in (approved, partial) among decided cases (approved, partial, rejected)",
+        "relief_version": __version__,
         "library_versions": _library_versions(),
         "training_data_fingerprint": result.train_fingerprint,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -8,7 +8,7 @@ with
 
 case_facts as (
     select route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-           plan_broken, plan_known, days_to_decision, waived
+           plan_broken, plan_known, days_to_decision, waived, km_observation
     from case_outcome_facts()
 ),
 
@@ -17,7 +17,7 @@ grouped as (
         route,
         outcome_facts_summary(
             is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-            plan_broken, plan_known, days_to_decision, waived
+            plan_broken, plan_known, days_to_decision, waived, km_observation
         ) as stats
     from case_facts
     group by route

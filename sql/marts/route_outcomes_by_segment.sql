@@ -27,7 +27,7 @@ segments as (
 case_facts as (
     select
         route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-        plan_broken, plan_known, days_to_decision, waived,
+        plan_broken, plan_known, days_to_decision, waived, km_observation,
         coalesce(source, 'unknown') as source,
         coalesce(product, 'unknown') as product,
         coalesce(channel, 'unknown') as channel,
@@ -49,7 +49,7 @@ grouped_by_set as (
         documents_submitted, hardship_reason, broke_prior_agreement, age_band, region,
         outcome_facts_summary(
             is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-            plan_broken, plan_known, days_to_decision, waived
+            plan_broken, plan_known, days_to_decision, waived, km_observation
         ) as stats
     from case_facts
     group by grouping sets (

@@ -10,7 +10,7 @@ with
 case_facts as (
     select route, month_index(applied_on) as month_number, is_approved, is_partial,
            is_rejected, is_withdrawn, is_pending, plan_broken, plan_known,
-           days_to_decision, waived
+           days_to_decision, waived, km_observation
     from case_outcome_facts()
 ),
 
@@ -20,7 +20,7 @@ grouped as (
         month_of_index(month_number) as month,
         outcome_facts_summary(
             is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-            plan_broken, plan_known, days_to_decision, waived
+            plan_broken, plan_known, days_to_decision, waived, km_observation
         ) as stats
     from case_facts
     group by route, month_number

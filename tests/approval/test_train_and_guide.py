@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import pipelines
 from pipelines import cli, contract
 from pipelines.approval import guide, registry, train
 from pipelines.config import Home
@@ -68,6 +69,7 @@ def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
     meta = json.loads((folder / "metadata.json").read_text("utf-8"))
     assert len(meta["training_data_fingerprint"]) == 64
     assert meta["library_versions"]["scikit-learn"]
+    assert meta["relief_version"] == pipelines.__version__
 
 
 def test_a_model_file_with_an_untrusted_type_is_refused(tmp_path):

@@ -1,0 +1,1 @@
+select nextval('run_id_seq') as run_id

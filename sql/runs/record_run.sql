@@ -1,0 +1,26 @@
+-- Complete (or, on failure, close) this run's row: every column Run.row() fills.
+update runs
+set status = $status,
+    finished_at = $finished_at,
+    files_seen = $files_seen,
+    files_loaded = $files_loaded,
+    files_unchanged = $files_unchanged,
+    files_refused = $files_refused,
+    rows_read = $rows_read,
+    rows_loaded = $rows_loaded,
+    rows_quarantined = $rows_quarantined,
+    synthesize_seconds = $synthesize_seconds,
+    ingest_seconds = $ingest_seconds,
+    publish_seconds = $publish_seconds,
+    stats_seconds = $stats_seconds,
+    model_seconds = $model_seconds,
+    report_seconds = $report_seconds,
+    total_seconds = $total_seconds,
+    model_version = $model_version,
+    model_promoted = $model_promoted,
+    model_reason = $model_reason,
+    report_period = $report_period,
+    report_path = $report_path,
+    skipped = $skipped,
+    error_message = $error_message
+where run_id = $run_id
