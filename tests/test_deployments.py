@@ -134,9 +134,13 @@ def test_serve_starts_prefects_server_with_its_ui_runs_relief_main_and_stops_cle
         deployment = poll(lambda: httpx.get(f"{address}/api/deployments/name/relief-main/relief-main"),
                           lambda r: r.status_code == 200, deadline, "the relief-main deployment")
         assert deployment.json()["parameters"] == {"home_root": str(home.root)}
-        created = httpx.post(f"{address}/api/deployments/{deployment.json()['id']}/create_flow_run",
-                             json={"parameters": {"home_root": str(home.root), "cases": 2000,
-                                                  "seed": 5}})
+        # Prefect's SQLite-backed server answers 503 while its database is busy (a loaded
+        # machine); the request created nothing then, so it is asked again.
+        created = poll(
+            lambda: httpx.post(f"{address}/api/deployments/{deployment.json()['id']}/create_flow_run",
+                               json={"parameters": {"home_root": str(home.root), "cases": 2000,
+                                                    "seed": 5}}),
+            lambda r: r.status_code != 503, deadline, "the flow run to be created")
         assert created.status_code == 201, created.text
         run_id = created.json()["id"]
         final = poll(lambda: httpx.get(f"{address}/api/flow_runs/{run_id}").json(),
