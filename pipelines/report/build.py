@@ -17,16 +17,18 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import stats
+from pipelines import formatting, stats
 from pipelines.config import SQL_DIR, Home
 from pipelines.report import charts, disclosure, model_section
 from pipelines.report.periods import Period, default_period, parse_period, period_starting
 from pipelines.report.render import (
     COUNT,
     DAYS,
+    FLAG,
     LABEL,
+    MONEY,
     NA,
-    NUMBER,
+    OPEN,
     RATE,
     TEXT,
     Section,
@@ -118,16 +120,27 @@ def collect(con, home: Home, period: Period, threshold: int) -> dict:
     counts = disclosure.published_frame(published)
     rates_sql = report_sql("period_rates", {})
     stats = _rates(con, counts, rates_sql)
+    route_sql = report_sql("period_route_stats", {"start": period.start, "end": period.end})
+    route_stats = {r["route"]: r for r in _frame(con, route_sql).to_dicts()}
+    provisional_sql = report_sql("period_provisional", {
+        "start": min(trend[0].start, period.start), "end": period.end, "period_start": period.start})
+    provisional = _frame(con, provisional_sql).to_dicts()
+    provisional_months = {period_starting(r["month"], 1).label for r in provisional
+                          if r["month"] is not None and r["provisional"]}
+    period_provisional = any(r["provisional"] for r in provisional if r["month"] is None)
     sections = [
-        _headline(con, period, stats),
-        _trends(con, period, stats, trend),
+        _headline(con, period, stats, route_stats, period_provisional),
+        _trends(period, stats, trend, route_stats, provisional_months),
         _segments(period, stats),
         model_section.expectations_section(home, threshold),
         model_section.model_section(home, threshold),
         _quality(con, period, threshold),
     ]
     sections.append(_method(threshold, cells_sql, rates_sql))
-    return {"sections": sections, "stats": stats}
+    sections[0].code += [("period_route_stats", route_sql), ("period_provisional", provisional_sql)]
+    banner = {lg: t(lg, "provisional_period", period=period.label) for lg in LANGS} \
+        if period_provisional else None
+    return {"sections": sections, "stats": stats, "banner": banner}
 
 
 def _months_back(last: date, n: int) -> list[date]:
@@ -171,14 +184,35 @@ def _values(stats: pl.DataFrame, period: Period, dimension: str) -> list[str]:
 
 
 def _pct(x) -> str:
-    return "—" if x is None else f"{x * 100:.1f}%"
+    return formatting.percent(x)
 
 
 # --- section 1 ---------------------------------------------------------------------------
 
 
-def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
+def _km_shown(cur: dict) -> bool:
+    """Kaplan-Meier times describe a route's decided and pending requests: shown when its
+    requests and decisions are (a quantile of the group pins no small count, so a
+    suppressed pending count does not hide it)."""
+    return cur.get("decided") is not None and cur.get("requests") is not None
+
+
+def _km_lead(period: Period, stats: pl.DataFrame, route_stats: dict) -> dict:
+    """The headline's first words: how long a decision takes (Kaplan-Meier)."""
+    every = route_stats.get("*", {})
+    if not _km_shown(_row(stats, period, "*", "*")) or every.get("median_days_to_decision_km") is None:
+        return {lg: t(lg, "km_lead_none") for lg in LANGS}
+    p90 = every.get("p90_days_to_decision_km")
+    return {lg: t(lg, "km_lead", median=formatting.days(every['median_days_to_decision_km']))
+            + ("" if lg == "zh" else " ")  # Chinese sentences follow without a space
+            + (t(lg, "km_lead_p90", p90=formatting.days(p90)) if p90 is not None
+               else t(lg, "km_lead_p90_open")) for lg in LANGS}
+
+
+def _headline(con, period: Period, stats: pl.DataFrame, route_stats: dict,
+              period_provisional: bool) -> Section:
     section = Section("s1")
+    section.paragraphs.append(_km_lead(period, stats, route_stats))
     routes = [*_values(stats, period, "route"), "*"]
     rows = []
     for route in routes:
@@ -186,18 +220,22 @@ def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
         cur = _row(stats, period, dim, route)
         prev = _row(stats, period.previous, dim, route)
         year = _row(stats, period.year_earlier, dim, route)
-        rows.append([route, cur.get("requests"), cur.get("decided"), cur.get("granted"),
+        rows.append([route, route_stats.get(route, {}).get("provisional", False),
+                     cur.get("requests"), cur.get("decided"), cur.get("granted"),
                      cur.get("approval_rate"), cur.get("approval_rate_low"), cur.get("approval_rate_high"),
                      prev.get("approval_rate"), prev.get("approval_rate_low"), prev.get("approval_rate_high"),
                      year.get("approval_rate"), year.get("approval_rate_low"),
                      year.get("approval_rate_high")])
     section.tables.append(Table(
         "headline", "headline_table",
-        ["route", "requests", "decided", "granted", "approval_rate", "approval_rate_low",
-         "approval_rate_high", "previous_approval_rate", "previous_approval_rate_low",
-         "previous_approval_rate_high", "year_earlier_approval_rate",
+        ["route", "provisional", "requests", "decided", "granted", "approval_rate",
+         "approval_rate_low", "approval_rate_high", "previous_approval_rate",
+         "previous_approval_rate_low", "previous_approval_rate_high", "year_earlier_approval_rate",
          "year_earlier_approval_rate_low", "year_earlier_approval_rate_high"],
-        [LABEL, COUNT, COUNT, COUNT, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE], rows))
+        [LABEL, FLAG, COUNT, COUNT, COUNT, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE],
+        rows))
+    if any(r[1] for r in rows):
+        section.paragraphs.append({lg: t(lg, "provisional_rows") for lg in LANGS})
     outcome_rows = []
     for _role, p in (("period_current", period), ("period_previous", period.previous),
                     ("period_year_earlier", period.year_earlier)):
@@ -225,8 +263,10 @@ def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
         key = "sig_up" if new > old else "sig_down"
         when = "period_previous" if test["comparison"] == "previous" else "period_year_earlier"
         said.append({lg: t(lg, key, route=value_label(lg, test["route"]), old=_pct(old),
-                           new=_pct(new), when=f"{t(lg, when)} ({other.label})") for lg in LANGS})
-    section.paragraphs = said or [{lg: t(lg, "no_sig") for lg in LANGS}]
+                           new=_pct(new), when=f"{t(lg, when)} ({other.label})")
+                     + (" " + t(lg, "sig_provisional") if period_provisional else "")
+                     for lg in LANGS})
+    section.paragraphs += said or [{lg: t(lg, "no_sig") for lg in LANGS}]
     section.code.append(("period_comparison", comparison_sql))
     return section
 
@@ -234,19 +274,23 @@ def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
 # --- section 2 ---------------------------------------------------------------------------
 
 
-def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Section:
+def _trends(period: Period, stats: pl.DataFrame, trend: list[Period], route_stats: dict,
+            provisional_months: set[str]) -> Section:
     section = Section("s2")
     routes = _values(stats, period, "route")
     monthly = []
     for route in routes:
         for p in trend:
             r = _row(stats, p, "route", route)
-            monthly.append([p.label, route, r.get("decided"), r.get("granted"), r.get("approval_rate"),
-                            r.get("approval_rate_low"), r.get("approval_rate_high")])
+            monthly.append([p.label, p.label in provisional_months, route, r.get("decided"),
+                            r.get("granted"), r.get("approval_rate"), r.get("approval_rate_low"),
+                            r.get("approval_rate_high")])
     section.tables.append(Table("monthly_approval", "trend_title",
-                                ["month", "route", "decided", "granted", "approval_rate",
-                                 "approval_rate_low", "approval_rate_high"],
-                                [TEXT, LABEL, COUNT, COUNT, RATE, RATE, RATE], monthly, show=False))
+                                ["month", "provisional", "route", "decided", "granted",
+                                 "approval_rate", "approval_rate_low", "approval_rate_high"],
+                                [TEXT, FLAG, LABEL, COUNT, COUNT, RATE, RATE, RATE], monthly,
+                                show=False))
+    flags = [p.label in provisional_months for p in trend]
     labels = [p.label for p in trend]
     svg = {}
     for lg in LANGS:
@@ -257,37 +301,41 @@ def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Se
                 r = _row(stats, p, "route", route)
                 points.append(_triple(r))
             panels.append((value_label(lg, route), labels, points))
-        svg[lg] = charts.rate_panels(t(lg, "trend_title"), panels, t(lg, "trend_gap"))
+        svg[lg] = charts.rate_panels(t(lg, "trend_title"), panels, t(lg, "trend_gap"), flags,
+                                     t(lg, "trend_provisional") if any(flags) else "")
     section.figures.append(("approval_trend", svg))
 
-    route_sql = report_sql("period_route_stats", {"start": period.start, "end": period.end})
-    route_stats = {r["route"]: r for r in _frame(con, route_sql).to_dicts()}
     ttd, waived = [], []
     for route in routes:
         cur = _row(stats, period, "route", route)
         rs = route_stats.get(route, {})
         shown = cur.get("decided") is not None and cur.get("granted") is not None \
             and cur.get("rejected") is not None
-        ttd.append([route, cur.get("decided"),
+        km = _km_shown(cur)
+        ttd.append([route, rs.get("provisional", False), cur.get("decided"),
+                    _shown_figure(rs.get("median_days_to_decision_km"), km, open_ended=True),
+                    _shown_figure(rs.get("p90_days_to_decision_km"), km, open_ended=True),
                     _shown_figure(rs.get("median_days_to_decision"), shown),
                     _shown_figure(rs.get("p90_days_to_decision"), shown)])
         granted_shown = cur.get("granted") is not None
         waived.append([route, cur.get("granted"),
                        _shown_figure(rs.get("median_waived_amount"), granted_shown)])
     section.tables.append(Table("time_to_decision", "ttd_title",
-                                ["route", "decided", "median_days_to_decision", "p90_days_to_decision"],
-                                [LABEL, COUNT, DAYS, DAYS], ttd))
+                                ["route", "provisional", "decided", "median_days_to_decision_km",
+                                 "p90_days_to_decision_km", "median_days_to_decision",
+                                 "p90_days_to_decision"],
+                                [LABEL, FLAG, COUNT, DAYS, DAYS, DAYS, DAYS], ttd))
     section.figures.append(("time_to_decision", {lg: charts.bars(
-        t(lg, "ttd_title"), [(value_label(lg, r[0]), r[2], _plotted(r[3])) for r in ttd],
-        t(lg, "days"),
-        t(lg, "marker")) for lg in LANGS}))
+        t(lg, "ttd_title"), [(value_label(lg, r[0]), _bar(lg, r[3]), _plotted(r[4])) for r in ttd],
+        t(lg, "days"), t(lg, "marker"), t(lg, "ttd_note"), formatting.days) for lg in LANGS}))
+    if any(r[1] for r in ttd):
+        section.paragraphs.append({lg: t(lg, "provisional_rows") for lg in LANGS})
     section.tables.append(Table("relief_granted", "waived_title",
                                 ["route", "granted", "median_waived_amount"],
-                                [LABEL, COUNT, NUMBER], waived))
+                                [LABEL, COUNT, MONEY], waived))
     section.figures.append(("relief_granted", {lg: charts.bars(
-        t(lg, "waived_title"), [(value_label(lg, r[0]), r[2], None) for r in waived],
-        t(lg, "yuan"),
-        t(lg, "marker")) for lg in LANGS}))
+        t(lg, "waived_title"), [(value_label(lg, r[0]), _bar(lg, r[2]), None) for r in waived],
+        t(lg, "yuan"), t(lg, "marker"), printed=formatting.money) for lg in LANGS}))
 
     plan_rows = []
     for p in (period, period.year_earlier):
@@ -315,7 +363,6 @@ def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Se
     else:
         section.paragraphs.append({lg: t(lg, "chart_all_suppressed", chart=t(lg, "plans_title"))
                                    for lg in LANGS})
-    section.code.append(("period_route_stats", route_sql))
     return section
 
 
@@ -369,11 +416,23 @@ def _plan_shares(parts: list, plans) -> list[float | None] | None:
     return [None if v is None else v / known for v in shown]
 
 
-def _shown_figure(value, counts_shown: bool):
-    """A median of published counts; NA when there is nothing to take it of."""
+def _shown_figure(value, counts_shown: bool, open_ended: bool = False):
+    """A median of published counts; NA when there is nothing to take it of (for a
+    Kaplan-Meier time: OPEN, the estimate has not reached it yet)."""
     if not counts_shown:
         return None
-    return NA if value is None else value
+    if value is None:
+        return OPEN if open_ended else NA
+    return value
+
+
+def _bar(lang: str, value):
+    """A bar chart's value: the number, None (suppressed) or the words for no figure."""
+    if value is NA:
+        return "—"
+    if value is OPEN:
+        return t(lang, "not_reached")
+    return value
 
 
 def _plotted(value) -> float | None:
@@ -389,8 +448,9 @@ def _triple(r: dict):
 def _interval_text(r: dict) -> str:
     if _plotted(r.get("approval_rate")) is None:
         return "—"
-    return (f"{r['approval_rate'] * 100:.1f}% ({r['approval_rate_low'] * 100:.1f}–"
-            f"{r['approval_rate_high'] * 100:.1f}%)")
+    rate, low, high = formatting.rate_and_interval(r["approval_rate"], r["approval_rate_low"],
+                                                   r["approval_rate_high"])
+    return f"{rate} ({low}–{high})"
 
 
 # --- section 6 ---------------------------------------------------------------------------
@@ -449,7 +509,7 @@ def _method(threshold: int, cells_sql: str, rates_sql: str) -> Section:
     section = Section("s7")
     for key in ("method_intro", "method_counts", "method_others"):
         section.paragraphs.append({lg: t(lg, key) for lg in LANGS})
-    section.paragraphs.append({lg: t(lg, "suppression_method", threshold=threshold) for lg in LANGS})
+    section.paragraphs.append({lg: t(lg, "suppression_method", threshold_less=threshold - 1) for lg in LANGS})
     section.code += [("period_cells", cells_sql), ("period_rates", rates_sql)]
     return section
 
@@ -480,11 +540,15 @@ def write_report(home: Home, period: Period, content: dict, langs: tuple[str, ..
         other = next((x for x in LANGS if x != lg and x in present), None)
         title = t(lg, "title", period=period.label)
         generated = t(lg, "generated", when=when)
-        intro = [t(lg, "intro"), t(lg, "suppression_note", threshold=threshold, marker=t(lg, "marker"))]
+        intro = [t(lg, "intro"), t(lg, "suppression_note", threshold_less=threshold - 1,
+                                        marker=t(lg, "marker"))]
+        banner = content["banner"][lg] if content.get("banner") else None
         (tmp / HTML_NAMES[lg]).write_text(html_page(
-            lg, title, generated, intro, sections, HTML_NAMES[other] if other else None), "utf-8")
+            lg, title, generated, intro, sections, HTML_NAMES[other] if other else None, banner),
+            "utf-8")
         (tmp / MD_NAMES[lg]).write_text(markdown(
-            lg, title, generated, intro, sections, MD_NAMES[other] if other else None), "utf-8")
+            lg, title, generated, intro, sections, MD_NAMES[other] if other else None, banner),
+            "utf-8")
     old = home.reports / f".old-{period.label}-{os.getpid()}"
     if target.exists():
         os.rename(target, old)

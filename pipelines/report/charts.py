@@ -7,7 +7,10 @@ same figures give the same bytes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
+
+from pipelines import formatting
 
 PALETTE = ("#1b6ca8", "#c8553d", "#2a9d8f", "#8e5ea2", "#e9a23b", "#5c677d")
 
@@ -133,15 +136,16 @@ def interval_dots(title: str, rows: list[tuple[str, tuple | None]], suppressed_l
         body.append(f'<line x1="{_n(label_w + plot_w * low)}" y1="{y}" '
                     f'x2="{_n(label_w + plot_w * high)}" y2="{y}" stroke="#1b6ca8" stroke-width="3"/>'
                     f'<circle cx="{_n(label_w + plot_w * rate)}" cy="{y}" r="4.5" fill="#1b6ca8"/>'
-                    f'<text x="{label_w + plot_w + 6}" y="{y + 4}">{rate * 100:.1f}%</text>')
+                    f'<text x="{label_w + plot_w + 6}" y="{y + 4}">{formatting.percent(rate)}</text>')
     return _svg(width, height, title, body)
 
 
 def bars(title: str, rows: list[tuple[str, float | None, float | None]], unit: str,
-         suppressed_label: str, whisker_label: str = "") -> str:
+         suppressed_label: str, whisker_label: str = "",
+         printed: Callable[[float], str] = formatting.number) -> str:
     """Horizontal bars (value) with an optional thin mark further right (e.g. the 90th
     percentile), on a scale from 0 with labelled ticks in unit. A value of None is
-    suppressed; any other non-number has no figure (a dash)."""
+    suppressed; a text is shown instead of a bar (no figure: why)."""
     label_w, plot_w, row_h = 190, 360, 22
     top_value = max([v for _l, a, b in rows for v in (a, b) if isinstance(v, int | float)]
                     or [1.0]) or 1.0
@@ -153,9 +157,9 @@ def bars(title: str, rows: list[tuple[str, float | None, float | None]], unit: s
     for i, (label, value, mark) in enumerate(rows):
         y = 8 + i * row_h
         body.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{escape(label)}</text>')
-        if not isinstance(value, int | float):  # None: suppressed; anything else: none
+        if not isinstance(value, int | float):  # None: suppressed; text: said instead
             body.append(f'<text x="{label_w + 4}" y="{y + 12}" fill="#888">'
-                        f"{escape(suppressed_label if value is None else '—')}</text>")
+                        f"{escape(suppressed_label if value is None else str(value))}</text>")
             continue
         w = plot_w * value / scale
         body.append(f'<rect x="{label_w}" y="{y + 2}" width="{_n(w)}" height="14" fill="#2a9d8f"/>')
@@ -165,7 +169,7 @@ def bars(title: str, rows: list[tuple[str, float | None, float | None]], unit: s
             body.append(f'<line x1="{_n(mx)}" y1="{y}" x2="{_n(mx)}" y2="{y + 18}" '
                         f'stroke="#333" stroke-width="2"/>')
             end = max(end, mx)
-        text = f"{value:,.0f}" + (f" / {mark:,.0f}" if mark is not None else "") + f" {unit}"
+        text = printed(value) + (f" / {printed(mark)}" if mark is not None else "") + f" {unit}"
         body.append(f'<text x="{_n(end + 5)}" y="{y + 13}">{escape(text)}</text>')
     if whisker_label:
         body.append(f'<text x="5" y="{height - 4}" fill="#555">{escape(whisker_label)}</text>')

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pipelines import formatting
 from pipelines.config import Home
 from pipelines.privacy import suppress_cells
 from pipelines.report.render import COUNT, LABEL, NUMBER, RATE, TEXT, Section, Table
@@ -72,8 +73,8 @@ def expectations_section(home: Home, threshold: int) -> Section:
         answers += [(key, r) for r in answer.get("routes", [])]
         for lg in LANGS:
             words[lg].append(t(lg, key) + ": " + "; ".join(
-                t(lg, "plain", route=value_label(lg, r["route"]), p=round(r["probability"] * 100),
-                  lo=round(r["interval"][0] * 100), hi=round(r["interval"][1] * 100))
+                t(lg, "plain", route=value_label(lg, r["route"]),
+                  **_whole_percents(r["probability"], *r["interval"]))
                 for r in answer.get("routes", []) if r.get("interval")) + ".")
     # similar decided cases are published counts: each (profile, route) splits into
     # approved and rejected, suppressed by the same routine as every other count
@@ -190,6 +191,13 @@ def model_section(home: Home, threshold: int) -> Section:
         for line in limits:
             section.paragraphs.append({**{lg: line for lg in LANGS}, "quoted": "en"})
     return section
+
+
+def _whole_percents(p: float, low: float, high: float) -> dict:
+    """The estimate and its interval in whole percent, the printed interval holding the
+    printed estimate (pipelines.formatting)."""
+    texts = formatting.rate_and_interval(p, low, high, decimals=0)
+    return dict(zip(("p", "lo", "hi"), (x.removesuffix("%") for x in texts), strict=True))
 
 
 def _round(x):

@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
+from pipelines import formatting
 from pipelines.report.text import t, value_label
 
 # Column kinds: how a value is displayed (CSV always holds the plain value).
 COUNT, RATE, TEXT, LABEL, NUMBER, DAYS = "count", "rate", "text", "label", "number", "days"
+FLAG = "flag"  # true/false; shown as a word when true (provisional rows)
+MONEY = "money"  # yuan
 
 
 class _NotApplicable:
@@ -27,6 +30,17 @@ class _NotApplicable:
 
 
 NA = _NotApplicable()
+
+
+class _NotReached:
+    """A Kaplan-Meier time the estimate has not reached yet (too many requests still
+    pending): shown in words, `not_reached` in a CSV."""
+
+    def __repr__(self) -> str:
+        return "OPEN"
+
+
+OPEN = _NotReached()
 
 
 @dataclass
@@ -60,6 +74,8 @@ def csv_cell(value) -> str:
         return "suppressed"
     if value is NA:
         return ""
+    if value is OPEN:
+        return "not_reached"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -87,14 +103,21 @@ def fmt(lang: str, kind: str, value) -> str:
         return t(lang, "marker")
     if value is NA:
         return "—"
+    if value is OPEN:
+        return t(lang, "not_reached")
+    if kind == FLAG:
+        return t(lang, "provisional") if value else ""
     if kind == COUNT:
-        return f"{value:,}"
+        return formatting.count(value)
     if kind == RATE:
-        return f"{value * 100:.1f}%"
+        return formatting.percent(value)
     if kind == DAYS:
-        return f"{value:.0f}"
+        return formatting.days(value)
+    if kind == MONEY:
+        return formatting.money(value)
     if kind == NUMBER:
-        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+        return formatting.number(value, significant=3) if isinstance(value, float) \
+            else formatting.count(value)
     if kind == LABEL:
         return value_label(lang, str(value))
     return str(value)
@@ -116,10 +139,12 @@ def display_rows(lang: str, table: Table) -> tuple[list[str], list[list[str]]]:
                 continue
             value = row[i]
             text = fmt(lang, table.kinds[i], value)
-            if value is not None and value is not NA and f"{c}_low" in cols:
+            if isinstance(value, float) and f"{c}_low" in cols:
                 low, high = row[cols.index(f"{c}_low")], row[cols.index(f"{c}_high")]
                 if isinstance(low, float) and isinstance(high, float):
-                    text += f" ({low * 100:.1f}–{high * 100:.1f}%)"
+                    # one precision for the three, the printed interval holding the rate
+                    text, lo, hi = formatting.rate_and_interval(value, low, high)
+                    text += f" ({lo}–{hi})"
             cells.append(text)
         out.append(cells)
     return headers, out
@@ -144,8 +169,10 @@ def _md_cell(text: str) -> str:
 
 
 def markdown(lang: str, title: str, generated: str, intro: list[str], sections: list[Section],
-             other_link: str | None) -> str:
+             other_link: str | None, banner: str | None = None) -> str:
     lines = [f"# {_md_cell(title)}", "", generated, ""]
+    if banner:
+        lines += [f"> **{_md_cell(banner)}**", ""]
     if other_link:
         lines += [f"[{t(lang, 'other_lang')}]({other_link})", ""]
     for p in intro:
@@ -194,7 +221,7 @@ def _inline(text: str) -> str:
 
 
 def html_page(lang: str, title: str, generated: str, intro: list[str], sections: list[Section],
-              other_link: str | None) -> str:
+              other_link: str | None, banner: str | None = None) -> str:
     e = escape
     parts = ["<!DOCTYPE html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', "<head>",
              '<meta charset="utf-8">',
@@ -205,6 +232,8 @@ def html_page(lang: str, title: str, generated: str, intro: list[str], sections:
              "style-src 'unsafe-inline'; img-src data:\">",
              f"<title>{e(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
              f"<h1>{e(title)}</h1>", f'<p class="note">{_inline(generated)}</p>']
+    if banner:  # a provisional period says so at the top
+        parts.append(f'<p class="banner" role="note"><strong>{_inline(banner)}</strong></p>')
     if other_link:
         parts.append(f'<p><a href="{e(other_link)}">{e(t(lang, "other_lang"))}</a></p>')
     parts += [f"<p>{_inline(p)}</p>" for p in intro]

@@ -20,10 +20,11 @@ TEXT: dict[str, tuple[str, str]] = {
               "本报告统计逾期借款人向贷款机构提出的减免申请（分期还款、延期还款、部分免息/减免罚息、"
               "停息挂账、一次性结清减免），按申请月份计。“批准”指批准或部分批准；批准率 = 批准数 / "
               "已决定数（批准、部分批准、拒绝）。括号内为 95% 区间：真实比率很可能落在其中。"),
-    "suppression_note": ("Counts below {threshold} are not shown (\"{marker}\"), nor are a few other "
-                         "counts chosen so that hidden ones cannot be worked out from totals; rates "
-                         "that would reveal a hidden count are hidden too.",
-                         "少于 {threshold} 的计数不予显示（“{marker}”），另有少量计数一并隐去，"
+    "suppression_note": ("Counts of people from 1 to {threshold_less} are not shown (\"{marker}\"; "
+                         "zeros are shown), nor are a few other counts chosen so that hidden ones "
+                         "cannot be worked out from totals; rates that would reveal a hidden count "
+                         "are hidden too.",
+                         "1 至 {threshold_less} 的人数计数不予显示（“{marker}”；零照常显示），另有少量计数一并隐去，"
                          "使隐去的数字无法由合计推算；会暴露隐去计数的比率同样隐去。"),
     "marker": ("suppressed", "已隐去"),
     "s1": ("1. Headline", "1. 概要"),
@@ -76,8 +77,38 @@ TEXT: dict[str, tuple[str, str]] = {
     "trend_title": ("Approval rate per route, last 12 months (band: 95% interval)",
                     "近 12 个月各方式批准率（阴影：95% 区间）"),
     "trend_gap": ("Gaps: months whose figures are suppressed.", "断点：该月数据已隐去。"),
-    "ttd_title": ("Time to decision per route (bar: median; mark: 90% decided within)",
-                  "各方式决定所需天数（条：中位数；竖线：90% 在此天数内）"),
+    "ttd_title": ("Time to decision per route, Kaplan–Meier (bar: half decided within; mark: 90% "
+                  "decided within)", "各方式决定所需天数，Kaplan–Meier 估计（条：半数在此天数内决定；竖线：90% 在此天数内）"),
+    "ttd_note": ("Kaplan–Meier counts a pending request as still waiting, so recent months are not "
+                 "biased towards quick decisions.",
+                 "Kaplan–Meier 估计把审核中的申请计为仍在等待，因此近期月份不会偏向快速决定。"),
+    "median_days_to_decision_km": ("half decided within (days, Kaplan–Meier)",
+                                   "半数在此天数内决定（Kaplan–Meier）"),
+    "p90_days_to_decision_km": ("90% decided within (days, Kaplan–Meier)",
+                                "90% 在此天数内决定（Kaplan–Meier）"),
+    "not_reached": ("not yet reached", "尚未达到"),
+    "provisional": ("provisional", "暂定"),
+    "km_lead": ("Half of this period's requests were decided within {median} days.",
+                "本期半数申请在 {median} 天内得到决定。"),
+    "km_lead_p90": ("90% were decided within {p90} days (Kaplan–Meier: requests still pending "
+                    "count as still waiting).", "90% 在 {p90} 天内得到决定（Kaplan–Meier 估计：审核中的申请计为仍在等待）。"),
+    "km_lead_p90_open": ("Too many are still pending to say within how many days 90% are decided "
+                         "(Kaplan–Meier: requests still pending count as still waiting).",
+                         "审核中的申请仍多，尚无法估计 90% 在多少天内得到决定（Kaplan–Meier 估计：审核中的申请计为仍在等待）。"),
+    "km_lead_none": ("How long decisions take this period cannot be shown (its counts are suppressed "
+                     "or nothing was decided yet).", "本期决定所需天数无法显示（计数已隐去或尚无决定）。"),
+    "provisional_rows": ("Rows marked provisional (shaded): more than 5% of their requests (not "
+                         "counting withdrawn ones) are still pending, so their approval rate and "
+                         "decision times may still move.",
+                         "标为“暂定”（底色）的行：超过 5% 的申请（不含撤回）仍在审核中，其批准率与决定天数仍可能变化。"),
+    "provisional_period": ("{period} is provisional: more than 5% of its requests are still pending. "
+                           "Its figures may still move; the latest complete month is the default "
+                           "report.", "{period} 为暂定数据：超过 5% 的申请仍在审核中，数字仍可能变化；"
+                           "默认报告为最近一个完整月份。"),
+    "sig_provisional": ("This period is provisional, so the change may still move.",
+                        "本期为暂定数据，该变化仍可能改变。"),
+    "trend_provisional": ("Hollow points, dashed: provisional months (more than 5% still pending).",
+                          "空心点、虚线：暂定月份（超过 5% 仍在审核中）。"),
     "days": ("days", "天"),
     "waived_title": ("Median interest and penalties waived, per route (approved requests with a "
                      "waived amount)", "各方式减免金额中位数（有减免金额的批准申请）"),
@@ -191,19 +222,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "figure": ("figure", "图表"),
     "query": ("query", "查询"),
     "suppression_method": (
-        "Small-cell suppression: every count below {threshold} is hidden, including zeros. Counts "
-        "are linked (outcome classes add up to requests, routes and segment values add up to the "
+        "Small-cell suppression: every count of people from 1 to {threshold_less} is hidden. Zeros "
+        "are shown: a zero describes nobody, so a hidden count is always at least 1. Counts are "
+        "linked (outcome classes add up to requests, routes and segment values add up to the "
         "period total, plans add up to approved requests, months add up to their quarter), so "
         "more counts are hidden until no hidden count can be worked out exactly from the shown "
-        "ones, even with the knowledge that counts are whole numbers of at least zero (checked by "
-        "linear programming). A month is protected on its own, so it is hidden the same way in "
-        "every report that shows it; a quarter is protected together with its three months. A "
-        "rate, interval, median or share is shown only when the counts it comes from are shown.",
-        "小单元格抑制：少于 {threshold} 的计数（含零）一律隐去。计数之间相互关联（各结果相加为申请数，"
-        "各方式和各分组相加为本期合计，各计划相加为批准数，各月相加为季度），因此再隐去部分计数，"
-        "直至任何隐去的计数都无法由已显示的数字精确推算（即使已知计数为非负整数，经线性规划检验）。"
-        "每个月单独保护，因此在所有报告中隐去方式相同；季度与其三个月一并保护。比率、区间、中位数"
-        "及比例仅在其所依据的计数显示时才显示。"),
+        "ones, even with the knowledge that counts are whole numbers and hidden ones at least 1 "
+        "(checked by linear programming). Those extra counts are chosen to lose the least: "
+        "ordinary counts first (withdrawn, pending, status unknown), then totals, and the counts "
+        "an approval rate or broken share comes from last, the smallest first. A month is "
+        "protected on its own, so it is hidden the same way in every report that shows it; a "
+        "quarter is protected together with its three months. A rate, interval, median or share "
+        "is shown only when the counts it comes from are shown. Counts of rows in files and "
+        "batches (data quality) describe files, not people, and are shown as they are.",
+        "小单元格抑制：1 至 {threshold_less} 的人数计数一律隐去。零照常显示：零不涉及任何人，因此隐去的计数至少为 1。"
+        "计数之间相互关联（各结果相加为申请数，各方式和各分组相加为本期合计，各计划相加为批准数，各月相加为季度），"
+        "因此再隐去部分计数，直至任何隐去的计数都无法由已显示的数字精确推算（即使已知计数为整数且隐去者至少为 1，"
+        "经线性规划检验）。追加隐去的计数以损失最小为准：先隐去一般计数（撤回、审核中、状态未知），其次为合计，"
+        "批准率或违约比例所依据的计数最后，同类中先隐去较小者。每个月单独保护，因此在所有报告中隐去方式相同；"
+        "季度与其三个月一并保护。比率、区间、中位数及比例仅在其所依据的计数显示时才显示。文件与批次的行数"
+        "（数据质量）描述的是文件而非人，按原数显示。"),
 }
 
 

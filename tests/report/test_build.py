@@ -141,6 +141,9 @@ def test_time_to_decision_and_segments_match_the_database(report_home, reports):
     con = warehouse.connect_analysts(report_home)
     medians = dict(con.sql("select route, median_days_to_decision from route_outcomes_monthly "
                            "where month = date '2026-06-01'").fetchall())
+    km = {r[0]: r[1:] for r in con.sql(
+        "select route, median_days_to_decision_km, p90_days_to_decision_km, provisional "
+        "from route_outcomes_monthly where month = date '2026-06-01'").fetchall()}
     docs = {r[0]: r[1:] for r in con.sql(
         "select coalesce(documents_submitted, 'unknown'), count_if(outcome in ('approved', 'partial', "
         "'rejected')), count_if(outcome in ('approved', 'partial')) from cases where applied_on >= "
@@ -149,6 +152,14 @@ def test_time_to_decision_and_segments_match_the_database(report_home, reports):
     for row in read_csv(reports["2026-06"] / "tables" / "time_to_decision.csv"):
         if row["median_days_to_decision"] != "suppressed":
             assert float(row["median_days_to_decision"]) == pytest.approx(medians[row["route"]])
+        median, p90, provisional = km[row["route"]]
+        assert row["provisional"] == ("true" if provisional else "false")
+        assert row["median_days_to_decision_km"] != "suppressed"  # the routes are large
+        assert float(row["median_days_to_decision_km"]) == pytest.approx(median)
+        assert row["p90_days_to_decision_km"] == (
+            "not_reached" if p90 is None else row["p90_days_to_decision_km"])
+        if p90 is not None:
+            assert float(row["p90_days_to_decision_km"]) == pytest.approx(p90)
     seen = 0
     for row in read_csv(reports["2026-06"] / "tables" / "segments.csv"):
         if row["segment"] == "documents_submitted":
@@ -359,6 +370,90 @@ def test_rates_hidden_when_their_counts_are(reports):
     for row in read_csv(reports["2026-Q2"] / "tables" / "segments.csv"):
         if "suppressed" in (row["decided"], row["granted"]):
             assert row["approval_rate"] == row["approval_rate_low"] == "suppressed"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+# English a Chinese reader still sees: names (Kaplan-Meier, Holm, Brier), the metrics'
+# usual abbreviations, and the link to the English page
+KEPT_ON_ZH_PAGE = {"Kaplan", "Meier", "Holm", "Brier", "ROC", "AUC", "ECE", "English", "version"}
+
+
+def visible_words(page: str) -> list[str]:
+    """Latin words a reader sees on a page, outside code, quoted text and style."""
+    import html
+
+    body = page[page.index("<body>"):]
+    for tag in ("pre", "code", "style", "blockquote"):
+        body = re.sub(rf"<{tag}\b.*?</{tag}>", " ", body, flags=re.S)
+    return re.findall(r"[A-Za-z][A-Za-z_]+", html.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def test_the_chinese_page_has_no_english_code(reports):
+    for label in ("2026-06", "2026-Q2"):
+        folder = reports[label]
+        regions = " ".join([r["value"] for r in read_csv(folder / "tables" / "segments.csv")
+                            if r["segment"] == "region"]
+                           + [r["value"] for r in read_csv(folder / "tables" / "model_groups.csv")
+                              if r["group"] == "region"])
+        data = set(re.findall(r"[A-Za-z][A-Za-z_]+", regions))  # region names are data
+        left = set(visible_words((folder / "index.zh.html").read_text("utf-8")))
+        assert left - KEPT_ON_ZH_PAGE - data == set(), label
+        # the check can fail: the English page is full of words
+        assert len(set(visible_words((folder / "index.html").read_text("utf-8")))) > 200
+
+
+def test_every_chart_has_a_labelled_scale(reports):
+    figures = sorted((reports["2026-06"] / "figures").glob("*.svg"))
+    assert len(figures) >= 10
+    for svg in figures:
+        text = svg.read_text("utf-8")
+        ticks = re.findall(r">([0-9][0-9,.]*%?)</text>", text)
+        assert len(ticks) >= 3, svg.name
+        name, lang = svg.stem.split(".")
+        units = {("time_to_decision", "en"): "days", ("time_to_decision", "zh"): "天",
+                 ("relief_granted", "en"): "yuan", ("relief_granted", "zh"): "元"}
+        if (name, lang) in units:
+            assert f">{units[(name, lang)]}</text>" in text, svg.name  # the axis says its unit
+        assert "rotate(" not in text, svg.name  # no sideways axis title
+
+
+def test_a_chart_whose_rows_are_all_suppressed_is_not_drawn():
+    from pipelines.report.build import _plan_shares
+
+    assert _plan_shares([None, None, None, 0], None) is None
+    assert _plan_shares([None, 2070, None, 0], 2086) == [None, 2070 / 2086, None]
+    assert _plan_shares([0, 0, 0, 0], 0) is None
+
+
+def test_one_language_never_removes_the_other(report_home):
+    both = build_report(report_home, "2026-05", "both")
+    english = (both / "index.html").read_text("utf-8")
+    build_report(report_home, "2026-05", "zh")
+    assert (both / "index.html").read_text("utf-8") == english
+    assert (both / "report.md").exists() and (both / "index.zh.html").exists()
+    assert 'lang="zh-CN"' in (both / "index.zh.html").read_text("utf-8")
+    build_report(report_home, "2026-05", "en")
+    for name in ("index.html", "report.md", "index.zh.html", "report.zh.md"):
+        assert (both / name).exists(), name
+    assert 'lang="en"' in (both / "index.html").read_text("utf-8")
+    assert (both / "figures" / "approval_trend.zh.svg").exists()
+
+
+def test_sql_is_folded_away_and_provisional_figures_marked(reports):
+    page = (reports["2026-06"] / "index.html").read_text("utf-8")
+    body = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    assert "<pre>" not in body and "select" not in body.lower()
+    assert page.count("<details><summary><code>sql/report/") >= 8
+    # the synthetic data ends 2026-06-30 with many requests pending: June is provisional
+    assert 'class="banner"' in page and "provisional" in page
+    assert '<tr class="provisional">' in page
+    headline = read_csv(reports["2026-06"] / "tables" / "headline.csv")
+    assert {r["provisional"] for r in headline} == {"true"}
+    ttd = read_csv(reports["2026-06"] / "tables" / "time_to_decision.csv")
+    assert all(r["median_days_to_decision_km"] not in ("", None) for r in ttd)
+    trend = (reports["2026-06"] / "figures" / "approval_trend.en.svg").read_text("utf-8")
+    assert 'fill="#fff"' in trend and "stroke-dasharray" in trend  # hollow, dashed points
 
 
 # --- safety --------------------------------------------------------------------------------
