@@ -53,6 +53,10 @@ def ordinary_profiles() -> pl.DataFrame:
     frame = pl.concat(list(synth.generate(PROFILES * 4, PROFILE_SEED)))
     needed = [c for c in synth.TRUTH_FEATURES if c != "requested_months"]
     frame = frame.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in needed))
+    # The months asked, too, where the route asks for months: the truth reads them, and
+    # a guide not told them cannot know it (elsewhere they are empty by design).
+    asks = pl.col("route").cast(pl.String).is_in(list(synth.MONTHS_ROUTES))
+    frame = frame.filter(~asks | pl.col("requested_months").is_not_null())
     frame = frame.filter(pl.col("true_probability").is_not_nan())
     return frame.sample(min(PROFILES, len(frame)), seed=3)
 

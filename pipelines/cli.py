@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
-    p.add_argument("--port", type=int, default=None,
+    p.add_argument("--port", type=options.port, default=None,
                    help="the local Prefect server's port when PREFECT_API_URL is not set "
                         "(default 4200, or the next free one)")
     return parser
@@ -354,7 +354,13 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, WriterBusy):
             print(f"relief {args.command}: {exc}", file=sys.stderr)
             return 1
-        raise
+        if os.environ.get("RELIEF_TRACEBACK"):
+            raise
+        # Never a traceback for a user (CLI.md); RELIEF_TRACEBACK=1 shows it.
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"relief {args.command}: failed: {type(exc).__name__}: {first} "
+              "(RELIEF_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 1
 
 
 def _stdout_closed() -> int:

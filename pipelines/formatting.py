@@ -210,7 +210,7 @@ def column_texts(columns: dict[str, list]) -> tuple[dict[str, list[str]], dict[s
 
     By name (the marts' conventions): *_rate and *_share are percents, and with
     <rate>_low / <rate>_high columns an interval printed as rate_and_interval
-    prints it; *_change a change of a rate in points; *_amount money;
+    prints it (a bound without its rate is a percent rounded outward); *_change a change of a rate in points; *_amount money;
     *days_to_decision* days; p_value* p-values. Other integers print as they are,
     other floats with one precision per column showing at least four significant
     digits. Dates as ISO; None as MISSING.
@@ -218,27 +218,31 @@ def column_texts(columns: dict[str, list]) -> tuple[dict[str, list[str]], dict[s
     texts: dict[str, list[str]] = {}
     aligns: dict[str, str] = {}
     rates = {name for name in columns if name.endswith(RATE_SUFFIXES) and _numeric(columns[name])}
-    bounds = {}
-    for rate in rates:
-        low, high = rate + LOW_SUFFIX, rate + HIGH_SUFFIX
-        if low in columns and high in columns:
-            bounds[low] = bounds[high] = rate
+    bound_of = {}  # bound column -> (its rate column, or None when the rate is absent)
+    for name in columns:
+        for suffix in (LOW_SUFFIX, HIGH_SUFFIX):
+            stem = name.removesuffix(suffix)
+            if name.endswith(suffix) and stem.endswith(RATE_SUFFIXES) and _numeric(columns[name]):
+                bound_of[name] = stem if stem in rates else None
     for name, values in columns.items():
-        if name in bounds:
-            continue
         numeric = _numeric(values)
         aligns[name] = "right" if numeric else "left"
+        if name in bound_of:
+            if bound_of[name] is None:  # a bound alone: still rounded outward
+                rounding = ROUND_FLOOR if name.endswith(LOW_SUFFIX) else ROUND_CEILING
+                texts[name] = [_bound(v, RATE_DECIMALS, rounding) for v in values]
+            continue  # printed with its rate
         if name in rates:
             low, high = name + LOW_SUFFIX, name + HIGH_SUFFIX
-            if low in bounds:
-                triples = [rate_and_interval(r, lo, hi) for r, lo, hi
-                           in zip(values, columns[low], columns[high], strict=True)]
-                texts[name] = [t[0] for t in triples]
+            none = [None] * len(values)
+            triples = [rate_and_interval(r, lo, hi) for r, lo, hi in zip(
+                values, columns.get(low, none) if low in bound_of else none,
+                columns.get(high, none) if high in bound_of else none, strict=True)]
+            texts[name] = [t[0] for t in triples]
+            if low in bound_of:
                 texts[low] = [t[1] for t in triples]
+            if high in bound_of:
                 texts[high] = [t[2] for t in triples]
-                aligns[low] = aligns[high] = "right"
-            else:
-                texts[name] = [percent(v) for v in values]
         elif not numeric:
             texts[name] = [_plain(v) for v in values]
         elif name.endswith(CHANGE_SUFFIXES):

@@ -116,7 +116,15 @@ def _count(minimum: int) -> Callable[[str], int]:
     return count
 
 
+def _port(text: str) -> int:
+    value = _count(1)(text)
+    if value > 65535:
+        raise ValueError(f"a port is 1 to 65535, got {value}")
+    return value
+
+
 period = _refusing(_period)
+port = _refusing(_port)
 month = _refusing(_month)
 segment = _refusing(_segment)
 cases = _refusing(_count(1))

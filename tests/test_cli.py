@@ -32,7 +32,9 @@ BAD_VALUES = [
     ["ingest", "--source", "excel", "somefile.csv"],
     ["sql", "select 1", "--format", "xml"],
     ["train", "--force", "yes"],
-    ["serve", "--port", "80"],
+    ["serve", "--port", "0"],
+    ["serve", "--port", "http"],
+    ["serve", "--no-such-option"],
     ["report", "--no-such-option"],
 ]
 
@@ -71,6 +73,17 @@ def test_guide_help_lists_values_with_chinese_labels_and_units(capsys):
     for needle in ("revolving_credit (花呗)", "installment (分期还款)", "yuan", "days", "months",
                    "true or false (是/否)", "1 to 60"):
         assert needle in text
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(capsys, tmp_path, monkeypatch):
+    def broken(args, home):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cli, "cmd_train", broken)
+    code, err = run(["--home", str(tmp_path), "train"], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == ("relief train: failed: ZeroDivisionError: division by zero "
+                           "(RELIEF_TRACEBACK=1 shows where)")
 
 
 def test_a_guide_without_a_model_exits_1_in_one_line(capsys, tmp_path):

@@ -49,3 +49,23 @@ def test_a_closed_pipe_ends_quietly(ingested, argv):
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
     # --help has done its work before the pipe matters; the others report a failed write.
     assert done.returncode == (0 if argv == ["--help"] else 1), done.stderr
+
+
+def test_ingest_and_synth_json_have_their_documented_keys(ingested, capsys, tmp_path):
+    import json
+
+    from pipelines import cli
+
+    book = tmp_path / "book.xls"
+    book.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(100))
+    assert cli.main(["ingest", str(ingested.root / "cases.csv"), str(book), "--json",
+                     "--home", str(ingested.root)]) == 1
+    unchanged, refused = json.loads(capsys.readouterr().out)
+    keys = {"file", "status", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped",
+            "source", "message"}
+    assert set(unchanged) == set(refused) == keys
+    assert (unchanged["status"], refused["status"]) == ("unchanged", "refused")
+    assert refused["message"].endswith("export the sheet as CSV")
+    assert cli.main(["synth", "--cases", "5", "--out", str(tmp_path / "s.csv"), "--truth",
+                     str(tmp_path / "t.csv"), "--json", "--home", str(ingested.root)]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"cases", "truth"}

@@ -102,6 +102,11 @@ def test_query_columns_print_by_what_they_hold():
     assert texts["ratio"] == ["0.07557", "12.50000"]  # one precision per column
     assert texts["provisional"] == ["true", "false"]
     assert aligns["requests"] == "right" and aligns["route"] == "left"
+    # a bound without its rate, or a rate with one bound: percents, rounded outward
+    alone, _ = fmt.column_texts({"approval_rate_low": [0.74649], "broken_share_high": [0.1201]})
+    assert alone == {"approval_rate_low": ["74.6%"], "broken_share_high": ["12.1%"]}
+    one, _ = fmt.column_texts({"approval_rate": [0.7491], "approval_rate_low": [0.7499]})
+    assert one == {"approval_rate": ["74.9%"], "approval_rate_low": ["74.9%"]}  # clamped
 
 
 def test_a_table_off_a_terminal_is_whole():

@@ -467,10 +467,15 @@ def test_wilson_interval_matches_statsmodels(macros):
 
 
 def sql_km_quantile(con, observations: list[tuple[int, bool]], q: float):
-    """km_quantile over (day, censored) pairs, through the histogram the marts use."""
+    """km_quantile over (day, censored) pairs, through km_observation and the histogram
+    the marts use."""
     return con.execute(
-        "select km_quantile(histogram({'day': day, 'censored': censored}), ?) "
-        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        "select km_quantile(histogram(km_observation(outcome, applied_on, decided_on, as_of)), ?) "
+        "from (select case when censored then 'pending' else 'rejected' end as outcome, "
+        "      date '2024-01-01' as applied_on, "
+        "      case when not censored then applied_on + day end as decided_on, "
+        "      case when censored then applied_on + day end as as_of "
+        "      from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored))",
         [q, [d for d, _ in observations], [c for _, c in observations]]).fetchall()[0][0]
 
 
@@ -503,6 +508,25 @@ def test_kaplan_meier_quantiles_match_statsmodels(waits, q):
     times = [day for day, _ in waits]
     events = [0 if censored else 1 for _, censored in waits]
     assert sql_km_quantile(con, waits, q) == km_quantile(times, events, q)
+
+
+@settings(max_examples=200, deadline=None)
+@given(waits=st.lists(st.tuples(st.integers(0, 400), st.booleans(), st.integers(1, 5000)),
+                      max_size=40),
+       q=st.sampled_from(["0.5", "0.9", "0.25"]))
+def test_days_quantiles_from_the_km_histogram_equal_quantile_cont(waits, q):
+    # what outcome_facts_summary reads off the histogram, against quantile_cont over
+    # the decided days themselves, to the last bit; repeats make groups large, and
+    # q is a literal as in the macro (a DECIMAL in SQL)
+    con = _macro_connection()
+    days = [d for d, _, n in waits for _ in range(n)]
+    censored = [c for _, c, n in waits for _ in range(n)]
+    mine, reference = con.execute(
+        f"select decided_days_quantile(histogram({{'day': day, 'censored': censored}}), {q}), "
+        f"quantile_cont(day, {q}) filter (where not censored) "
+        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        [days, censored]).fetchall()[0]
+    assert mine == reference
 
 
 _MACRO_CONNECTION: list[duckdb.DuckDBPyConnection] = []

@@ -95,9 +95,15 @@ def parse_value(name: str, value: Any) -> Any:
 # --- the model's answers ------------------------------------------------------------
 
 
+SCORING_CHUNK_ROWS = 1024  # many rows at once: chunks keep the tree walk's arrays small
+
+
 def _positive(model, X: np.ndarray) -> np.ndarray:
     if isinstance(model, registry.ScoringModel):  # numpy on a few rows: no thread pools
-        return model.predict_proba(X)[:, 1]
+        if len(X) <= SCORING_CHUNK_ROWS:
+            return model.predict_proba(X)[:, 1]
+        return np.concatenate([model.predict_proba(X[i:i + SCORING_CHUNK_ROWS])[:, 1]
+                               for i in range(0, len(X), SCORING_CHUNK_ROWS)])
     # One thread: a handful of rows, and OpenMP spin-waits are slow on a busy machine.
     from threadpoolctl import threadpool_limits
 
@@ -172,39 +178,53 @@ def beyond_the_data(model, meta: dict, X: np.ndarray) -> tuple[np.ndarray, np.nd
     routes = F.categories("route")
     edges = [Edge() for _ in range(len(X))]
     spans: list[tuple[int, int, float, np.ndarray]] = []  # row, column, times, values
-    for i in range(len(X)):
-        stats = stats_by_route.get(routes[int(X[i, F.ROUTE_INDEX])])
-        if stats is None:
-            edges[i].no_route = True
+    route_of = X[:, F.ROUTE_INDEX].astype(int)
+    for code, route in enumerate(routes):
+        at = np.flatnonzero(route_of == code)
+        stats = stats_by_route.get(route)
+        if not len(at):
             continue
+        if stats is None:
+            for i in at:
+                edges[i].no_route = True
+            continue
+        # Feature by feature over the route's rows; only rows beyond the data loop.
         for j, name in enumerate(F.FEATURES):
             entry = stats.get(name)
-            if name == "route" or name in dropped or entry is None or np.isnan(X[i, j]):
+            if name == "route" or name in dropped or entry is None:
                 continue
+            column = X[at, j]
+            known = ~np.isnan(column)
             if name in F.ENUM_FEATURES:
-                value = F.categories(name)[int(X[i, j])]
-                seen = entry["counts"].get(value, 0)
-                if seen < FEW_CATEGORY_CASES and value != contract.UNKNOWN:
-                    edges[i].rare.append((name, value, seen))
-                    codes = [F.enum_codes(name)[c] for c, k in entry["counts"].items()
-                             if k >= FEW_CATEGORY_CASES and c != contract.UNKNOWN]
-                    if codes:
-                        spans.append((i, j, 1.0, np.array(codes, dtype=float)))
+                counts = np.array([entry["counts"].get(c, 0) for c in F.categories(name)])
+                codes_seen = np.where(known, column, F.unknown_code(name)).astype(int)
+                rare = known & (counts[codes_seen] < FEW_CATEGORY_CASES) & (
+                    codes_seen != F.unknown_code(name))
+                well_seen = np.array([F.enum_codes(name)[c] for c, k in entry["counts"].items()
+                                      if k >= FEW_CATEGORY_CASES and c != contract.UNKNOWN],
+                                     dtype=float)
+                for i, value_code in zip(at[rare], codes_seen[rare], strict=True):
+                    edges[i].rare.append((name, F.categories(name)[value_code],
+                                          int(counts[value_code])))
+                    if len(well_seen):
+                        spans.append((i, j, 1.0, well_seen))
             elif name in F.NUMERIC_FEATURES:
                 if entry.get("known_cases", 0) < FEW_CATEGORY_CASES or entry.get("low") is None:
-                    edges[i].unseen.append(name)
-                    X[i, j] = np.nan
+                    for i in at[known]:
+                        edges[i].unseen.append(name)
+                    X[at[known], j] = np.nan
                     continue
-                low, high, value = entry["low"], entry["high"], float(X[i, j])
-                if low <= value <= high:
-                    continue
-                used = min(max(value, low), high)
-                edges[i].clamped.append((name, value, used))
-                X[i, j] = used
+                low, high = entry["low"], entry["high"]
+                beyond = known & ((column < low) | (column > high))
                 width = math.log1p(high) - math.log1p(low)
-                beyond = abs(math.log1p(value) - math.log1p(used)) / width if width > 0 else 1.0
                 grid = np.expm1(np.linspace(math.log1p(low), math.log1p(high), 5))
-                spans.append((i, j, max(1.0, beyond), grid))
+                for i in at[beyond]:
+                    value = float(X[i, j])
+                    used = min(max(value, low), high)
+                    edges[i].clamped.append((name, value, used))
+                    X[i, j] = used
+                    times = abs(math.log1p(value) - math.log1p(used)) / width if width > 0 else 1.0
+                    spans.append((i, j, max(1.0, times), grid))
     extra = np.zeros(len(X))
     if spans:
         # Built after every value of the row is at the edge it is scored at.
@@ -267,26 +287,30 @@ def _typical_code(name: str, stats: dict) -> float:
     return float(entry["typical"])
 
 
-def factor_rows(row: np.ndarray, stats: dict, skip: set[str]) -> tuple[list[np.ndarray],
-                                                                      list[str]]:
+def typical_row(stats: dict) -> np.ndarray:
+    """The route's typical value of every feature, encoded (NaN: unknown; route: NaN)."""
+    return np.array([np.nan if name == "route" else _typical_code(name, stats)
+                     for name in F.FEATURES])
+
+
+def factor_rows(row: np.ndarray, stats: dict, skip: set[str],
+                typical: np.ndarray | None = None) -> tuple[list[np.ndarray], list[str]]:
     """The rows factors() scores for one estimate: each feature in turn set to the route's
     typical value (features in `skip`, and those already typical, left out)."""
-    rows, names = [], []
-    for j, name in enumerate(F.FEATURES):
-        if name == "route" or name in skip:
-            continue
-        typical = _typical_code(name, stats)
-        if (np.isnan(typical) and np.isnan(row[j])) or typical == row[j]:
-            continue
-        changed = row.copy()
-        changed[j] = typical
-        rows.append(changed)
-        names.append(name)
-    return rows, names
+    typical = typical_row(stats) if typical is None else typical
+    same = (typical == row) | (np.isnan(typical) & np.isnan(row))
+    columns = [j for j, name in enumerate(F.FEATURES)
+               if name != "route" and name not in skip and not same[j]]
+    if not columns:
+        return [], []
+    changed = np.repeat(row[None, :], len(columns), axis=0)
+    changed[np.arange(len(columns)), columns] = typical[columns]
+    return list(changed), [F.FEATURES[j] for j in columns]
 
 
 def factors(model, row: np.ndarray, p: float, stats: dict, skip: set[str],
-            lang: str = "en", typical_p: np.ndarray | None = None) -> list[dict]:
+            lang: str = "en", typical_p: np.ndarray | None = None,
+            typical: np.ndarray | None = None) -> list[dict]:
     """Features whose value moves this estimate away from the route's typical case.
 
     row: the encoded features the estimate was scored on (values beyond the data at its
@@ -296,7 +320,8 @@ def factors(model, row: np.ndarray, p: float, stats: dict, skip: set[str],
     for it): they move nothing and are never shown. typical_p: the estimates of
     factor_rows(row, stats, skip), when already scored (many profiles at once).
     """
-    rows, names = factor_rows(row, stats, skip)
+    typical = typical_row(stats) if typical is None else typical
+    rows, names = factor_rows(row, stats, skip, typical)
     if not rows:
         return []
     if typical_p is None:
@@ -308,14 +333,14 @@ def factors(model, row: np.ndarray, p: float, stats: dict, skip: set[str],
             break
         name, raises = names[i], bool(effects[i] > 0)
         j = F.FEATURES.index(name)
-        value, typical = _decode(name, row[j]), _decode(name, _typical_code(name, stats))
+        value, usual = _decode(name, row[j]), _decode(name, typical[j])
         template = "factor_unknown" if value is None else "factor"
         out.append({
             "feature": name,
             "effect": "raises" if raises else "lowers",
             "detail": wording.say(
                 template, lang, label=wording.label(name, lang),
-                value=wording.show(name, value, lang), typical=wording.show(name, typical, lang),
+                value=wording.show(name, value, lang), typical=wording.show(name, usual, lang),
                 moves=wording.moves(raises, lang), more=wording.more(raises, lang),
                 points=wording.points(round(abs(effects[i]) * 100), lang)),
         })
@@ -416,6 +441,9 @@ def similar_cases(home: Home, profiles: list[dict]) -> list[dict[str, Similar]] 
                                     return_inverse=True)
         codes[c] = {label: k for k, label in enumerate(labels)}
         values[c] = inverse.reshape(-1)[keep]
+    one_hot = np.zeros((len(cases), len(F.ROUTES)))
+    one_hot[np.arange(len(cases)), cell_route] = 1.0
+    route_cases, route_granted = one_hot * cases[:, None], one_hot * granted[:, None]
     out: list[dict[str, Similar]] = []
     for row in given:
         # Level k matches on RELAXATION[k:]: build the masks from the last criterion back.
@@ -426,17 +454,15 @@ def similar_cases(home: Home, profiles: list[dict]) -> list[dict[str, Similar]] 
             if c in known:
                 mask = mask & (values[c] == codes[c].get(str(row[criteria_columns[c]]), -1))
             levels.append(mask)
-        levels = levels[::-1]  # levels[k]: matched on RELAXATION[k:]
-        n_by_level = [np.bincount(cell_route, weights=cases * m, minlength=len(F.ROUTES))
-                      for m in levels]
-        k_by_level = [np.bincount(cell_route, weights=granted * m, minlength=len(F.ROUTES))
-                      for m in levels]
+        # levels[k]: matched on RELAXATION[k:]; sums per level and route in one product.
+        masks = np.vstack(levels[::-1]).astype(np.float64)
+        n_by_level, k_by_level = masks @ route_cases, masks @ route_granted
         answers = {}
         for code, route in enumerate(F.ROUTES):
             level = next((k for k in range(len(levels))
-                          if n_by_level[k][code] >= FEW_SIMILAR_CASES), len(RELAXATION))
+                          if n_by_level[k, code] >= FEW_SIMILAR_CASES), len(RELAXATION))
             used = [c for c in RELAXATION[level:] if c in known]
-            answers[route] = Similar(int(n_by_level[level][code]), int(k_by_level[level][code]),
+            answers[route] = Similar(int(n_by_level[level, code]), int(k_by_level[level, code]),
                                      ["route"] + used[::-1], relaxed=len(used) < len(known))
         out.append(answers)
     return out
@@ -540,10 +566,12 @@ class Guide:
         # Every factor row of every estimate, scored in one call.
         skips, typical_p = [], []
         all_rows: list[np.ndarray] = []
+        typicals = {route: typical_row(stats)
+                    for route, stats in self.meta["profile_stats"].items()}
         for k, route in enumerate(r for routes in routes_of for r in routes):
             skips.append(set(dropped) | set(edges[k].unseen))
             stats = self.meta["profile_stats"].get(route)
-            rows = factor_rows(X_scored[k], stats, skips[k])[0] if stats else []
+            rows = factor_rows(X_scored[k], stats, skips[k], typicals[route])[0] if stats else []
             typical_p.append((len(all_rows), len(rows)))
             all_rows += rows
         scored_rows = _positive(self.bundle["model"], np.vstack(all_rows)) if all_rows else []
@@ -573,8 +601,8 @@ class Guide:
                     "similar_approval_rate": round(match.granted / match.cases, 4)
                     if match and match.cases else None,
                     "factors": factors(self.bundle["model"], X_scored[k], float(p[k]), stats,
-                                       skips[k], lang, scored_rows[first:first + n])
-                    if stats else [],
+                                       skips[k], lang, scored_rows[first:first + n],
+                                       typicals[route]) if stats else [],
                     "warnings": notes,
                 })
                 if criteria:

@@ -487,11 +487,13 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
             current_bundle = registry.load_bundle(home, current)
             with threadpool_limits(limits=FIT_THREADS):
                 current_p = positive(current_bundle["model"], holdout.X)
-                new_p = positive(result["bundle"]["model"], holdout.X)
             current_loss = evaluate.log_loss(holdout.y, current_p)
-            difference = registry.loss_difference(holdout.y, new_p, current_p)
         except Exception as exc:  # an unreadable current model must not block a new one
             current_error = f"{type(exc).__name__}: {exc}"
+        else:
+            with threadpool_limits(limits=FIT_THREADS):
+                new_p = positive(result.bundle["model"], holdout.X)
+            difference = registry.loss_difference(holdout.y, new_p, current_p)
     promoted, reason = registry.promotion(current, new_loss, current_loss, difference,
                                           force=force, current_error=current_error)
     metadata = build_metadata(result, data, current=current, current_loss=current_loss)

@@ -1,11 +1,13 @@
 """A `.zip` archive holding one case file (the way the CFPB publishes its database).
 
 Detected by its content (the zip signature), like gzip, whatever the file is called.
-The one data entry is decompressed as a stream, 1 MB at a time, into the private
-temp folder outside the home (config.private_temp_dir, mode 0700) and read from
-there as any case file; the copy is removed when the batch has been read, whether
-it loaded or failed. Nothing is ever unpacked under the home, and the archive is
-never held in memory.
+The one data entry is decompressed as a stream, 1 MB at a time, into a file in the
+private temp folder outside the home (config.private_temp_dir, mode 0700), read
+from there as any case file through /proc/self/fd. The file's name is removed as
+soon as it is created: only the open descriptor holds it, so the kernel frees it
+when the batch has been read, or when the process dies, however it dies (a kill
+included). Nothing is ever unpacked under the home, and the archive is never held
+in memory. (Without /proc, the named file is removed when the batch has been read.)
 
 Refused, with a message naming what the archive holds: no entry, folders only,
 several data files, a nested archive (zip, gzip, tar, 7z, rar), an encrypted entry,
@@ -42,6 +44,7 @@ NESTED_SIGNATURES = {
     b"BZh": "a bzip2 file", b"\xfd7zXZ": "an xz file",
 }
 SHOWN_NAMES = 5
+PROC_FDS = Path("/proc/self/fd")
 # An .xlsx/.docx (Office Open XML) or .ods is a zip too; say what it is.
 OFFICE_MARKERS = ("[Content_Types].xml", "mimetype")
 
@@ -60,14 +63,16 @@ def readable(path: Path) -> Iterator[Path]:
     if not is_zip(path):
         yield path
         return
-    spill = _extract_single_entry(path)
+    fd, named = _extract_single_entry(path)
     try:
-        yield spill
+        yield named or Path(f"/proc/self/fd/{fd}")
     finally:
-        spill.unlink(missing_ok=True)
+        os.close(fd)
+        if named:
+            named.unlink(missing_ok=True)
 
 
-def _extract_single_entry(path: Path) -> Path:
+def _extract_single_entry(path: Path) -> tuple[int, Path | None]:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -116,30 +121,34 @@ def _check_size(entry: zipfile.ZipInfo) -> None:
                       f"{private_temp_dir()}, where it is read")
 
 
-def _copy_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Path:
-    """Stream the entry into a private file (0600); refuse a nested archive or a damaged
-    stream. Never more than the declared size is written (zipfile stops there and then
-    checks the CRC)."""
+def _copy_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> tuple[int, Path | None]:
+    """Stream the entry into a private file (0600): (its open descriptor, its name or None
+    when the name is already gone). Refuses a nested archive or a damaged stream. Never
+    more than the declared size is written (zipfile stops there and checks the CRC)."""
     fd, name = tempfile.mkstemp(prefix="zip-entry-", dir=private_temp_dir())
-    spill = Path(name)
+    named: Path | None = Path(name)
+    if PROC_FDS.is_dir():
+        named.unlink()  # from now on only fd holds it (read as /proc/self/fd/<fd>)
+        named = None
     try:
-        with os.fdopen(fd, "wb") as out, archive.open(entry) as stream:
+        with os.fdopen(os.dup(fd), "wb") as out, archive.open(entry) as stream:
             head = stream.read(CHUNK_BYTES)
             _refuse_nested(entry, head)
             out.write(head)
             shutil.copyfileobj(stream, out, CHUNK_BYTES)
-    except NotImplementedError as exc:  # e.g. Deflate64, which Windows may write
-        spill.unlink(missing_ok=True)
-        raise Refused(f"is a zip archive whose entry {entry.filename!r} uses a compression "
-                      f"method relief cannot read ({exc})") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        spill.unlink(missing_ok=True)
-        raise Refused(f"is a truncated or damaged zip archive: its entry {entry.filename!r} "
-                      f"cannot be decompressed ({type(exc).__name__}: {exc})") from None
-    except BaseException:
-        spill.unlink(missing_ok=True)
+    except BaseException as exc:
+        os.close(fd)
+        if named:
+            named.unlink(missing_ok=True)
+        if isinstance(exc, NotImplementedError):  # e.g. Deflate64, which Windows may write
+            raise Refused(f"is a zip archive whose entry {entry.filename!r} uses a compression "
+                          f"method relief cannot read ({exc})") from None
+        if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+            raise Refused(f"is a truncated or damaged zip archive: its entry "
+                          f"{entry.filename!r} cannot be decompressed "
+                          f"({type(exc).__name__}: {exc})") from None
         raise
-    return spill
+    return fd, named
 
 
 def _refuse_nested(entry: zipfile.ZipInfo, head: bytes) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -192,6 +195,34 @@ def test_a_refused_entry_leaves_no_unpacked_copy(tmp_path, private_temp):
     [refused] = ingest_paths(Home.resolve(tmp_path / "h"), [archive])
     assert refused.status == "refused"
     assert list(private_temp.iterdir()) == []
+
+
+def test_while_it_is_read_the_entry_has_no_name_anywhere(tmp_path, private_temp):
+    archive = make_zip(tmp_path / "cases.zip", {"cases.csv": CSV.encode()})
+    with zipped.readable(archive) as entry:
+        assert entry.read_bytes() == CSV.encode()
+        assert list(private_temp.iterdir()) == []  # held only by an open descriptor
+    with pytest.raises(OSError):
+        entry.read_bytes()  # closed: the kernel has freed it
+
+
+def test_a_killed_reader_leaves_nothing_behind(tmp_path):
+    """SIGKILL while the entry is being read: no cleanup code runs, and none is needed."""
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    archive = make_zip(tmp_path / "cases.zip", {"cases.csv": CSV.encode() * 1000})
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from pipelines.sources import zipped\n"
+        f"zipped.private_temp_dir = lambda: Path({str(folder)!r})\n"
+        f"with zipped.readable(Path({str(archive)!r})) as entry:\n"
+        "    print(entry.stat().st_size, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL
+    assert int(done.stdout) == len(CSV.encode()) * 1000
+    assert list(folder.iterdir()) == []
 
 
 def test_each_bad_archive_has_its_own_message():
