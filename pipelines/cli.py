@@ -1,4 +1,4 @@
-"""The `relief` command (../shared/CLI.md): parse, call, print.
+"""The `relief` command (docs/cli.md): parse, call, print.
 
 Each command is one `cmd_*` function; the work lives in the modules they call.
 Heavy imports (Prefect above all) happen inside the command that needs them, so
@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from pipelines import __version__, contract
+from pipelines import __version__, contract, options
 from pipelines.config import Home, InstallIncomplete
 
 
@@ -42,12 +42,6 @@ def _stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-def _stdout_console():
-    from rich.console import Console
-
-    return Console()
 
 
 # --- ingest ----------------------------------------------------------------------
@@ -132,6 +126,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
         raise CommandError(str(exc)) from None
     try:
         frame = stats.outcome_table(con, by=args.by, month=month)
+        display = None if args.json else stats.outcome_display(con, frame, args.by, month)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -139,9 +134,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
     if args.json:
         _print_json(stats.frame_records(frame))
     else:
-        title = "outcomes per relief route" + (f", by {args.by}" if args.by else "") + (
-            f", applied in {args.month}" if args.month else "")
-        _stdout_console().print(stats.rich_table(stats.display_frame(frame), title=title))
+        display.print()
     return 0
 
 
@@ -161,7 +154,7 @@ def cmd_sql(args: argparse.Namespace, home: Home) -> int:
     elif output == "csv":
         sys.stdout.write(frame.write_csv())
     else:
-        _stdout_console().print(stats.rich_table(frame))
+        stats.query_display(frame).print()
     return 0
 
 
@@ -190,7 +183,7 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
     if result["dropped_features"]:
         print("  not used (no information in the training data): "
               + "; ".join(f"{k} ({v})" for k, v in result["dropped_features"].items()))
-    print(("promoted: " if result["promoted"] else "") + result["reason"])
+    print(("promoted: " if result["promoted"] else "not promoted: ") + result["reason"])
     return 0
 
 
@@ -198,29 +191,32 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_guide(args: argparse.Namespace, home: Home) -> int:
-    from pipelines.approval import features, guide, registry
+    from pipelines.approval import guide, registry
 
-    profile = {name: getattr(args, name, None) for name in features.FEATURES}
+    profile = {name: getattr(args, name, None) for name in options.CASE_OPTIONS}
     try:
-        answer = guide.expectations(home, profile)
+        if args.profiles is not None:
+            answers = guide.expectations_for_rows(home, guide.read_profiles(args.profiles),
+                                                  args.lang, criteria=not args.json)
+        elif profile["route"] is None or profile["product"] is None:
+            print("relief guide: error: --route and --product are required (or --profiles FILE)",
+                  file=sys.stderr)
+            return 2
+        else:
+            answers = [guide.expectations(home, profile, args.lang, criteria=not args.json)]
     except (registry.NoModel, guide.ProfileError) as exc:
         raise CommandError(str(exc)) from None
+    if args.json and args.profiles is None:
+        _print_json(answers[0])
+    elif args.json:  # a list, one compact object a line: indented JSON encodes 10x slower
+        sys.stdout.write("[\n" + ",\n".join(json.dumps(a, ensure_ascii=False) for a in answers)
+                         + "\n]\n")
     if args.json:
-        _print_json(answer)
         return 0
-    print(f"model {answer['model_version']}, trained on {answer['trained_on']['cases']} cases "
-          f"({answer['trained_on']['from']} to {answer['trained_on']['to']})")
-    for r in answer["routes"]:
-        interval = "n/a" if r["interval"] is None else \
-            f"{r['interval'][0]:.0%} to {r['interval'][1]:.0%}"
-        rate = "n/a" if r["similar_approval_rate"] is None else f"{r['similar_approval_rate']:.0%}"
-        print(f"\n{r['route']}: {r['probability']:.0%} (90% interval {interval}); "
-              f"{r['similar_cases']} similar past cases, {rate} granted")
-        for f in r["factors"]:
-            print(f"  {'+' if f['effect'] == 'raises' else '-'} {f['detail']}")
-        for w in r["warnings"]:
-            print(f"  ! {w}")
-    print(f"\n{answer['summary']['en']}\n{answer['summary']['zh']}")
+    for answer in answers:
+        if args.profiles is not None:
+            print(f"== {answer['case_id'] or '(no case_id)'}")
+        print(f"  error: {answer['error']}" if "error" in answer else guide.render(answer, args.lang))
     return 0
 
 
@@ -277,15 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("run", cmd_run, "the main job: synthesize if empty, ingest, stats, train, report, publish")
-    p.add_argument("--cases", type=int, default=200_000,
+    p.add_argument("--cases", type=options.cases, default=200_000,
                    help="synthetic cases to generate on a home with no cases (default 200000)")
-    p.add_argument("--seed", type=int, default=20250101)
+    p.add_argument("--seed", type=options.seed, default=20250101)
     p.add_argument("--task-runner", choices=["serial", "dask"], default="serial")
     p.add_argument("--dask-address", default=None, help="a running Dask scheduler (default: a LocalCluster)")
 
     p = add("synth", cmd_synth, "write synthetic case records with known truth")
-    p.add_argument("--cases", type=int, default=None, help="required unless --updates-of")
-    p.add_argument("--seed", type=int, default=20250101)
+    p.add_argument("--cases", type=options.cases, default=None, help="required unless --updates-of")
+    p.add_argument("--seed", type=options.seed, default=20250101)
     p.add_argument("--out", default=None, help="CSV or Parquet by extension (default data/inbox/synthetic-seed<S>-<N>.csv)")
     p.add_argument("--truth", default=None, help="also write each case's true approval probability")
     p.add_argument("--lang", choices=["en", "zh"], default="en",
@@ -294,48 +290,49 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write a later batch updating the cases of this earlier synthetic file")
 
     p = add("ingest", cmd_ingest, "load case files or folders")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
     p.add_argument("--source", choices=["auto", "canonical", "cfpb"], default="auto")
 
     p = add("stats", cmd_stats, "refresh and print the outcome statistics per route")
-    p.add_argument("--by", default=None, help="a segment: " + ", ".join(contract.SEGMENTS))
-    p.add_argument("--month", default=None, help="YYYY-MM")
+    p.add_argument("--by", type=options.segment, default=None,
+                   help="a segment: " + ", ".join(contract.SEGMENTS))
+    p.add_argument("--month", type=options.month, default=None, help="YYYY-MM")
 
     p = add("train", cmd_train, "train, evaluate and (if not worse) promote a model")
     p.add_argument("--force", action="store_true", help="promote even if worse than the current model")
 
-    p = add("guide", cmd_guide, "realistic expectations for one profile")
-    p.add_argument("--route", required=True)
-    p.add_argument("--product", required=True)
-    p.add_argument("--channel")
-    p.add_argument("--outstanding-amount", type=float)
-    p.add_argument("--overdue-days", type=int)
-    p.add_argument("--prior-overdues-12m", type=int)
-    p.add_argument("--good-history-months", type=int)
-    p.add_argument("--broke-prior-agreement", type=_bool)
-    p.add_argument("--hardship-reason")
-    p.add_argument("--doc-income-proof", type=_bool)
-    p.add_argument("--doc-bank-statement", type=_bool)
-    p.add_argument("--doc-hardship-evidence", type=_bool)
-    p.add_argument("--requested-months", type=int)
+    p = add("guide", cmd_guide, "realistic expectations for one profile, or for each row of a file")
+    p.add_argument("--profiles", metavar="FILE", default=None,
+                   help="answer each row of a CSV or JSON Lines file in the contract's column "
+                        "names (route and product required; case_id echoed)")
+    for name in options.CASE_OPTIONS:
+        p.add_argument("--" + name.replace("_", "-"), type=options.case_value(name),
+                       metavar=options.case_metavar(name), help=options.case_help(name))
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of the printed text, factors and warnings (summary: both)")
 
     p = add("report", cmd_report, "write the periodic report")
-    p.add_argument("--period", default=None, help="YYYY-MM or YYYY-Qn (default: latest complete month)")
+    p.add_argument("--period", type=options.period, default=None,
+                   help="YYYY-MM or YYYY-Qn (default: the latest complete month not provisional, "
+                        "i.e. with at most 5%% of its non-withdrawn requests pending)")
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
 
     p = add("sql", cmd_sql, "a read-only query on the analysts' database")
-    p.add_argument("query")
+    p.add_argument("query", metavar="QUERY", help="one read-only SQL query")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
-    p.add_argument("--port", type=int, default=None,
+    p.add_argument("--port", type=options.port, default=None,
                    help="the local Prefect server's port when PREFECT_API_URL is not set "
                         "(default 4200, or the next free one)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:  # --help into a closed pipe
+        return _stdout_closed()
     home = Home.resolve(getattr(args, "home", None))
     if not hasattr(args, "json"):
         args.json = False
@@ -357,7 +354,13 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, WriterBusy):
             print(f"relief {args.command}: {exc}", file=sys.stderr)
             return 1
-        raise
+        if os.environ.get("RELIEF_TRACEBACK"):
+            raise
+        # Never a traceback for a user (CLI.md); RELIEF_TRACEBACK=1 shows it.
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"relief {args.command}: failed: {type(exc).__name__}: {first} "
+              "(RELIEF_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 1
 
 
 def _stdout_closed() -> int:

@@ -1,7 +1,7 @@
 """Training: read decided cases, split by time, fit candidates, calibrate, evaluate, promote.
 
 Methodology: docs/model.md. `train_and_maybe_promote(home, force)` is the one entry
-point (the CLI and the lead's flow call it); everything below it is a plain function.
+point (the CLI and the main flow call it); everything below it is a plain function.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ BOOSTING_MAX_ROWS = 200_000
 BOOTSTRAP_REFITS = 6
 BOOTSTRAP_MAX_ROWS = 20_000
 MIN_CALIBRATION_CASES = 50
+# Each number's range per route, stored in the version's metadata (profile_stats).
+RANGE_QUANTILES = (0.005, 0.995)
 # A sigmoid or isotonic map is pinned down by tens of thousands of cases; more only
 # costs predictions (each candidate predicts every calibration row once per method).
 CALIBRATION_MAX_ROWS = 50_000
@@ -299,7 +301,51 @@ def route_names(X: np.ndarray) -> np.ndarray:
     return np.asarray(F.categories("route"))[X[:, F.ROUTE_INDEX].astype(int)]
 
 
-def train(data: TrainingSet, seed: int = SEED) -> dict:
+@dataclass
+class Candidate:
+    """One candidate's fit, calibration and holdout metrics."""
+    model: object  # the calibrated model
+    calibration: str  # sigmoid | isotonic | none (too little calibration data)
+    calibration_log_loss: dict[str, float] | None  # holdout log loss of each method tried
+    fit_rows: int
+    fit_seconds: float
+    metrics: dict  # evaluate.evaluate's report
+
+    @property
+    def log_loss(self) -> float:
+        return self.metrics["overall"]["log_loss"]
+
+    def report(self) -> dict:
+        """JSON-ready, without the model (metadata's metrics.candidates)."""
+        return {"calibration": self.calibration, "calibration_log_loss": self.calibration_log_loss,
+                "fit_rows": self.fit_rows, "fit_seconds": self.fit_seconds,
+                "metrics": self.metrics}
+
+
+@dataclass
+class TrainingResult:
+    """What train() returns: the chosen bundle and everything its metadata records."""
+    bundle: dict  # {"model", "bootstrap": [refits], "alternative": [other candidates]}
+    chosen: str
+    candidates: dict[str, Candidate]
+    holdout: TrainingSet
+    train_set: TrainingSet
+    dropped_features: dict[str, str]
+    fit_rows: int
+    calibration_rows: int
+    bootstrap_rows: int
+    bootstrap_seconds: float
+    reference_rates: dict[str, float]
+    profile_stats: dict
+    train_fingerprint: str  # covers the whole decided set the split was made from
+    seconds: float
+
+    @property
+    def chosen_candidate(self) -> Candidate:
+        return self.candidates[self.chosen]
+
+
+def train(data: TrainingSet, seed: int = SEED) -> TrainingResult:
     """Fit, calibrate and evaluate every candidate; return the chosen bundle and its report.
 
     Pure: no files are read or written.
@@ -345,39 +391,38 @@ def train(data: TrainingSet, seed: int = SEED) -> dict:
         method = min(per_method, key=lambda k: per_method[k][1])
         model, _, p = per_method[method]
         calibrated = model is not base
-        results[name] = {
-            "model": model,
-            "calibration": method if calibrated else "none (too little calibration data)",
-            "calibration_log_loss": {k: v[1] for k, v in per_method.items()} if calibrated else None,
-            "fit_rows": fitting_rows(name, fit),
-            "fit_seconds": time.perf_counter() - t0,
-            "metrics": evaluate.evaluate(holdout.y, p, reference, holdout_routes,
-                                         holdout.age_band, holdout.region),
-        }
-    chosen = min(results, key=lambda k: results[k]["metrics"]["overall"]["log_loss"])
-    method = results[chosen]["calibration"]
+        results[name] = Candidate(
+            model=model,
+            calibration=method if calibrated else "none (too little calibration data)",
+            calibration_log_loss={k: v[1] for k, v in per_method.items()} if calibrated else None,
+            fit_rows=fitting_rows(name, fit),
+            fit_seconds=time.perf_counter() - t0,
+            metrics=evaluate.evaluate(holdout.y, p, reference, holdout_routes,
+                                      holdout.age_band, holdout.region),
+        )
+    chosen = min(results, key=lambda k: results[k].log_loss)
+    method = results[chosen].calibration
     t0 = time.perf_counter()
     refits, bootstrap_rows = bootstrap_refits(
         chosen, fitted[chosen], method if method in CALIBRATIONS else "sigmoid", fit, cal, kept, rng)
     bootstrap_seconds = time.perf_counter() - t0
-    return {
-        "bundle": {"model": results[chosen]["model"], "bootstrap": refits},
-        "chosen": chosen,
-        "candidates": {k: {kk: vv for kk, vv in v.items() if kk != "model"}
-                       for k, v in results.items()},
-        "holdout": holdout,
-        "train_set": train_set,
-        "dropped_features": dropped,
-        "fit_rows": len(fit),
-        "calibration_rows": len(cal),
-        "bootstrap_rows": bootstrap_rows,
-        "bootstrap_seconds": bootstrap_seconds,
-        "reference_rates": rates,
-        "profile_stats": profile_stats(train_set),
-        # The fingerprint covers the whole decided set the split was made from.
-        "train_fingerprint": data.fingerprint(),
-        "seconds": time.perf_counter() - started,
-    }
+    return TrainingResult(
+        bundle={"model": results[chosen].model, "bootstrap": refits,
+                "alternative": [results[k].model for k in results if k != chosen]},
+        chosen=chosen,
+        candidates=results,
+        holdout=holdout,
+        train_set=train_set,
+        dropped_features=dropped,
+        fit_rows=len(fit),
+        calibration_rows=len(cal),
+        bootstrap_rows=bootstrap_rows,
+        bootstrap_seconds=bootstrap_seconds,
+        reference_rates=rates,
+        profile_stats=profile_stats(train_set),
+        train_fingerprint=data.fingerprint(),
+        seconds=time.perf_counter() - started,
+    )
 
 
 def profile_stats(train_set: TrainingSet) -> dict:
@@ -407,8 +452,13 @@ def profile_stats(train_set: TrainingSet) -> dict:
                     "typical": typical,
                     "min": float(known.min()) if len(known) else None,
                     "max": float(known.max()) if len(known) else None,
-                    "p01": float(np.quantile(known, 0.01)) if len(known) else None,
-                    "p99": float(np.quantile(known, 0.99)) if len(known) else None,
+                    # The robust range the guide scores within (docs/model.md, "Beyond
+                    # the data"): a few extreme cases do not stretch it.
+                    # Observed values (not interpolated), so a whole number stays whole.
+                    "low": float(np.quantile(known, RANGE_QUANTILES[0], method="lower"))
+                    if len(known) else None,
+                    "high": float(np.quantile(known, RANGE_QUANTILES[1], method="higher"))
+                    if len(known) else None,
                     "known_cases": int(len(known)),
                 }
         out[route] = stats
@@ -419,18 +469,19 @@ def profile_stats(train_set: TrainingSet) -> dict:
 
 
 def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
-    """Train on the analysts' snapshot, save a new version, promote it if its holdout log
-    loss is no worse than the current model's on the same holdout (or if force).
+    """Train on the analysts' snapshot, save a new version, promote it unless its holdout
+    log loss is worse than the current model's on the same holdout beyond the bootstrap
+    noise (registry.promotion; or if force), then prune old versions (registry.prune).
 
     Returns {"version", "metrics", "promoted", "reason", ...}. Needs no Prefect.
     """
     data = read_training_set(home)
     with threadpool_limits(limits=FIT_THREADS):
         result = train(data)
-    holdout = result["holdout"]
-    new_loss = result["candidates"][result["chosen"]]["metrics"]["overall"]["log_loss"]
+    holdout = result.holdout
+    new_loss = result.chosen_candidate.log_loss
     current = registry.current_version(home)
-    current_loss = current_error = None
+    current_loss = current_error = difference = None
     if current is not None:
         try:
             current_bundle = registry.load_bundle(home, current)
@@ -439,36 +490,30 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
             current_loss = evaluate.log_loss(holdout.y, current_p)
         except Exception as exc:  # an unreadable current model must not block a new one
             current_error = f"{type(exc).__name__}: {exc}"
-    if current is None:
-        promoted, reason = True, "no model was promoted before"
-    elif current_loss is None:
-        promoted, reason = True, f"the current model {current} could not be scored ({current_error})"
-    elif new_loss <= current_loss:
-        promoted, reason = True, (f"holdout log loss {new_loss:.4f} is no worse than the current "
-                                  f"model {current}'s {current_loss:.4f} on the same holdout")
-    elif force:
-        promoted, reason = True, (f"forced: holdout log loss {new_loss:.4f} is worse than the "
-                                  f"current model {current}'s {current_loss:.4f}; promoted anyway "
-                                  "because --force was given")
-    else:
-        promoted, reason = False, (f"not promoted: holdout log loss {new_loss:.4f} is worse than "
-                                   f"the current model {current}'s {current_loss:.4f} on the same "
-                                   "holdout (use --force to promote anyway)")
+        else:
+            with threadpool_limits(limits=FIT_THREADS):
+                new_p = positive(result.bundle["model"], holdout.X)
+            difference = registry.loss_difference(holdout.y, new_p, current_p)
+    promoted, reason = registry.promotion(current, new_loss, current_loss, difference,
+                                          force=force, current_error=current_error)
     metadata = build_metadata(result, data, current=current, current_loss=current_loss)
-    version = registry.save_version(home, result["bundle"], metadata, check_rows=holdout.X)
+    version = registry.save_version(home, result.bundle, metadata, check_rows=holdout.X)
     if promoted:
         registry.promote(home, version)
+    pruned = registry.prune(home)
     return {
         "version": version,
         "promoted": promoted,
         "reason": reason,
-        "chosen": result["chosen"],
+        "chosen": result.chosen,
         "current_before": current,
         "current_log_loss_on_this_holdout": current_loss,
+        "log_loss_difference": difference,
+        "pruned_versions": pruned,
         "metrics": metadata["metrics"],
         "trained_on": metadata["trained_on"],
         "dropped_features": metadata["dropped_features"],
-        "seconds": round(result["seconds"], 2),
+        "seconds": round(result.seconds, 2),
     }
 
 
@@ -485,15 +530,15 @@ def _library_versions() -> dict[str, str]:
         "python": ".".join(map(str, sys.version_info[:3]))}
 
 
-def build_metadata(result: dict, data: TrainingSet, current: str | None,
+def build_metadata(result: TrainingResult, data: TrainingSet, current: str | None,
                    current_loss: float | None) -> dict:
     """Everything a version folder records besides the model itself (JSON-ready)."""
-    train_set, holdout = result["train_set"], result["holdout"]
-    chosen = result["chosen"]
+    train_set, holdout = result.train_set, result.holdout
+    chosen = result.chosen
     metrics = {
         "chosen": chosen,
-        "holdout_log_loss": result["candidates"][chosen]["metrics"]["overall"]["log_loss"],
-        "candidates": result["candidates"],
+        "holdout_log_loss": result.chosen_candidate.log_loss,
+        "candidates": {name: c.report() for name, c in result.candidates.items()},
     }
     return {
         "trained_on": {
@@ -510,25 +555,26 @@ def build_metadata(result: dict, data: TrainingSet, current: str | None,
         "rows": {
             "decided_cases": len(data),
             "training_window": len(train_set),
-            "fit": result["fit_rows"],
-            "fit_used_by_chosen_model": result["candidates"][chosen]["fit_rows"],
-            "calibration": result["calibration_rows"],
+            "fit": result.fit_rows,
+            "fit_used_by_chosen_model": result.chosen_candidate.fit_rows,
+            "calibration": result.calibration_rows,
             "holdout": len(holdout),
-            "bootstrap_refits": len(result["bundle"]["bootstrap"]),
-            "bootstrap_rows_per_refit": result["bootstrap_rows"],
+            "bootstrap_refits": len(result.bundle["bootstrap"]),
+            "bootstrap_rows_per_refit": result.bootstrap_rows,
+            "alternative_models": len(result.bundle["alternative"]),
         },
-        "features": [name for name in F.FEATURES if name not in result["dropped_features"]],
-        "dropped_features": result["dropped_features"],
+        "features": [name for name in F.FEATURES if name not in result.dropped_features],
+        "dropped_features": result.dropped_features,
         "label": "outcome in (approved, partial) among decided cases (approved, partial, rejected)",
         "relief_version": __version__,
         "library_versions": _library_versions(),
-        "training_data_fingerprint": result["train_fingerprint"],
+        "training_data_fingerprint": result.train_fingerprint,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training_seconds": round(result["seconds"], 2),
-        "bootstrap_seconds": round(result["bootstrap_seconds"], 2),
+        "training_seconds": round(result.seconds, 2),
+        "bootstrap_seconds": round(result.bootstrap_seconds, 2),
         "previous_current": current,
         "previous_current_holdout_log_loss": current_loss,
         "metrics": metrics,
-        "reference_rates": result["reference_rates"],
-        "profile_stats": result["profile_stats"],
+        "reference_rates": result.reference_rates,
+        "profile_stats": result.profile_stats,
     }

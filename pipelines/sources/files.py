@@ -2,7 +2,8 @@
 
 The format is detected from the content, not the file name: gzip by its magic
 bytes, Parquet by `PAR1`, JSON Lines by a leading `{`, otherwise CSV. CSV text
-is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding.
+is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding. A zip
+archive is unwrapped before this module sees it (pipelines/sources/zipped.py).
 
 `open_source` defines the temp view `batch_source` in the given connection: one
 column per file column, named c0, c1, ... (the file's own names are kept in
@@ -63,11 +64,52 @@ class RawFile:
     serial: bool = False
 
 
+READABLE = "relief reads CSV, Parquet and JSON Lines (optionally gzip or zip): export the sheet as CSV"
+# Leading bytes of files people send instead of a table export.
+FOREIGN_MAGIC = {
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an Excel workbook (.xls)",
+    b"%PDF-": "a PDF document",
+    b"\x89PNG\r\n\x1a\n": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF87a": "a GIF image",
+    b"GIF89a": "a GIF image",
+    b"II*\x00": "a TIFF image",
+    b"MM\x00*": "a TIFF image",
+}
+
+
+def foreign_kind(path: Path, head: bytes) -> str | None:
+    """What a spreadsheet, PDF or image is, by its magic bytes; None for anything else.
+    xlsx and ods are zip archives: told apart from a zipped table by their members."""
+    for magic, kind in FOREIGN_MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head[:4] == b"PK\x03\x04":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+        except (OSError, zipfile.BadZipFile):
+            return None
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            return "an Excel workbook (.xlsx)"
+        if b"opendocument.spreadsheet" in mimetype:
+            return "an OpenDocument spreadsheet (.ods)"
+    return None
+
+
 def sniff(path: Path) -> tuple[str, bool, bytes]:
     """(format, gzip-compressed, first decompressed bytes)."""
     try:
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
+        kind = foreign_kind(path, sample[:16])
+        if kind is not None:
+            raise Refused(f"is {kind}: {READABLE}")
         compressed = sample[:2] == b"\x1f\x8b"
         if compressed:
             with gzip.open(path, "rb") as fh:
@@ -149,7 +191,7 @@ def _refusal(fmt: str, exc: Exception) -> str:
 
 def _detect_encoding(sample: bytes, complete: bool) -> str:
     if b"\x00" in sample:
-        raise Refused("holds binary data (NUL bytes): not a CSV table")
+        raise Refused(f"holds binary data (NUL bytes): not a CSV table; {READABLE}")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
         return "utf-8"

@@ -39,7 +39,7 @@ create or replace macro outcome_summary(
 create or replace macro empty_outcome_summary() as outcome_summary(
     0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
     0::bigint, 0::bigint, null::double[], null::double,
-    null::map(struct(day integer, censored boolean), ubigint)
+    null::map(integer, ubigint)
 );
 
 -- Every outcome statistic of CASE-RECORDS.md for one group of cases, as a struct

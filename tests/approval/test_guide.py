@@ -14,3 +14,15 @@ def test_interval_is_logit_plus_minus_t_times_the_scaled_refit_spread():
     assert bounds[0] == pytest.approx([1 / (1 + np.exp(half)), 1 / (1 + np.exp(-half))])
     assert bounds[1] == pytest.approx([0.2, 0.2])  # refits agree: no spread
     assert guide.intervals(p, refits[:1], 1_000, 4_000) is None
+
+
+def test_the_refits_bias_and_the_other_candidate_widen_in_quadrature_and_extra_adds():
+    p = np.array([0.5])
+    refits = [np.array([0.6]), np.array([0.6])]  # no spread, but off p: the bootstrap's bias
+    logit = np.log(0.6 / 0.4)
+    bounds = guide.intervals(p, refits, 1_000, 1_000)
+    assert bounds[0] == pytest.approx([1 / (1 + np.exp(logit)), 1 / (1 + np.exp(-logit))])
+    other = [np.array([0.4])]  # the other candidate: as far the other way
+    half = np.hypot(logit, logit) + 0.5
+    bounds = guide.intervals(p, refits, 1_000, 1_000, other, extra=np.array([0.5]))
+    assert bounds[0] == pytest.approx([1 / (1 + np.exp(half)), 1 / (1 + np.exp(-half))])

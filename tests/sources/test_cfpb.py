@@ -1,5 +1,5 @@
 """The cfpb source: header detection, the mapping on small explicit records, and
-the exact counts on the shared CFPB files (../shared/data/cfpb beside the repo)."""
+the exact counts on the real CFPB samples the repository carries (data/samples/cfpb)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from pipelines.sources import Refused, cfpb, plan_for
 from pipelines.sources import cfpb_mapping as mapping
 from pipelines.sources.files import open_source, quoted_line_break
 
-CFPB_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cfpb"
-SHARED_FILES = sorted(CFPB_DATA.resolve().glob("*.csv"))
+CFPB_DATA = Path(__file__).resolve().parents[2] / "data" / "samples" / "cfpb"
+SAMPLE_FILES = sorted(CFPB_DATA.glob("*.csv"))
 
 # The CSV export's 18 columns and the API's names for them (CFPB README).
 API_NAMES = {
@@ -220,9 +220,9 @@ def test_mapping_targets_are_contract_values():
     assert mapping.CHANNEL in contract.CHANNELS
 
 
-# --- the shared CFPB files ---------------------------------------------------------------
+# --- the CFPB samples ----------------------------------------------------------------------
 
-# Measured on ../shared/data/cfpb (README: 6,623 + 2,827 + 131 records).
+# Measured on data/samples/cfpb (its README: 6,623 + 2,827 + 131 records).
 EXPECTED_FILES = {  # file -> (read, loaded, quarantined, skipped)
     "complaints-2015-2020-sample.csv": (6623, 345, 0, 6278),
     "complaints-personal-loans-2023-sample.csv": (2827, 1017, 0, 1810),
@@ -245,8 +245,10 @@ EXPECTED_PRODUCTS = {"consumer_loan": 1118, "credit_card": 70, "mortgage": 146,
                      "student_loan": 54, "vehicle_loan": 26}
 SYNTHETIC_CASES = 1000
 
-needs_shared = pytest.mark.skipif(
-    len(SHARED_FILES) != 3, reason=f"the shared CFPB files are not at {CFPB_DATA}")
+
+
+def test_the_samples_are_in_the_repository():
+    assert [p.name for p in SAMPLE_FILES] == sorted(EXPECTED_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +258,7 @@ def mixed_home(tmp_path_factory):
     synthetic = root / "synthetic.csv"
     synth.write_cases(synthetic, SYNTHETIC_CASES, seed=5)
     home = Home.resolve(root / "home")
-    results = ingest_paths(home, [synthetic, *SHARED_FILES])
+    results = ingest_paths(home, [synthetic, *SAMPLE_FILES])
     return home, results
 
 
@@ -266,7 +268,6 @@ def _cfpb_cases(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         "where source = 'cfpb' order by case_id").fetchall()
 
 
-@needs_shared
 def test_shared_files_counts_per_file(mixed_home):
     _, results = mixed_home
     got = {Path(r.file).name: (r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_skipped)
@@ -275,7 +276,6 @@ def test_shared_files_counts_per_file(mixed_home):
     assert all(r.status == "loaded" for r in results)
 
 
-@needs_shared
 def test_shared_files_cases_per_route_outcome_and_product(mixed_home):
     home, _ = mixed_home
     with warehouse.connect_analysts(home) as con:
@@ -298,7 +298,6 @@ def test_shared_files_cases_per_route_outcome_and_product(mixed_home):
     assert logged == (6278 + 1810 + 79, 0)
 
 
-@needs_shared
 def test_mixed_sources_coexist_and_statistics_split_by_source(mixed_home):
     home, results = mixed_home
     synthetic_loaded = next(r.rows_loaded for r in results if r.source == "canonical")
@@ -316,7 +315,6 @@ def test_mixed_sources_coexist_and_statistics_split_by_source(mixed_home):
     assert by_source[0][:2] == ("canonical", synthetic_loaded)
 
 
-@needs_shared
 def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, tmp_path):
     home, _ = mixed_home
     with warehouse.connect_analysts(home) as con:
@@ -324,7 +322,7 @@ def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, t
     converter = duckdb.connect()
     renamed = ", ".join(f'"{k}" as {v}' for k, v in API_NAMES.items())
     paths = []
-    for src in SHARED_FILES:
+    for src in SAMPLE_FILES:
         # Parquet as text (MM/DD/YY dates kept); JSON Lines typed as DuckDB detects them.
         for fmt, all_varchar in (("parquet", "true"), ("json", "false")):
             out = tmp_path / f"{src.stem}.{'jsonl' if fmt == 'json' else fmt}"
@@ -338,7 +336,7 @@ def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, t
         with warehouse.open_writer(other, "test") as con:
             results = [ingest_file(con, p) for p in paths if p.suffix == suffix]
             assert [(r.source, r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_skipped)
-                    for r in results] == [("cfpb", *EXPECTED_FILES[p.name]) for p in SHARED_FILES]
+                    for r in results] == [("cfpb", *EXPECTED_FILES[p.name]) for p in SAMPLE_FILES]
             assert _cfpb_cases(con) == expected
 
 
