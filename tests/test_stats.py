@@ -521,10 +521,16 @@ def test_days_quantiles_from_the_km_histogram_equal_quantile_cont(waits, q):
     con = _macro_connection()
     days = [d for d, _, n in waits for _ in range(n)]
     censored = [c for _, c, n in waits for _ in range(n)]
+    # the observations built by km_observation, as the marts build them
     mine, reference = con.execute(
-        f"select decided_days_quantile(histogram(day * 2 + censored::integer), {q}), "
-        f"quantile_cont(day, {q}) filter (where not censored) "
-        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        "select decided_days_quantile(histogram(km_observation(outcome, applied_on, decided_on, "
+        f"as_of)), {q}), quantile_cont(day, {q}) filter (where not censored) "
+        "from (select day, censored, "
+        "      case when censored then 'pending' else 'rejected' end as outcome, "
+        "      date '2024-01-01' as applied_on, "
+        "      case when not censored then date '2024-01-01' + day end as decided_on, "
+        "      case when censored then date '2024-01-01' + day end as as_of "
+        "      from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored))",
         [days, censored]).fetchall()[0]
     assert mine == reference
 

@@ -1,6 +1,7 @@
 -- Days to decision quantiles from the Kaplan-Meier observations a group already
--- counts (histogram(km_observation(...)), 30_survival.sql): its uncensored (even) keys
--- are exactly the decided cases with a decided_on and their days, so the marts get
+-- counts (histogram(km_observation(...)), 30_survival.sql): its uncensored entries
+-- (even keys, day * 2) are exactly the decided cases with a decided_on and their
+-- days, so the marts get
 -- quantile_cont(days to decision, q) without a second aggregate holding every
 -- value (benchmarks/stats.py; tests/test_stats.py checks it equals quantile_cont).
 
