@@ -33,6 +33,17 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def _port(text: str) -> int:
+    """A port for the local Prefect server: an unprivileged one, 1024 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1024 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port from 1024 to 65535, got {port}")
+    return port
+
+
 def _print_json(value) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
@@ -322,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
-    p.add_argument("--port", type=int, default=None,
+    p.add_argument("--port", type=_port, default=None,
                    help="the local Prefect server's port when PREFECT_API_URL is not set "
                         "(default 4200, or the next free one)")
     return parser
