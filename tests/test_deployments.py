@@ -49,11 +49,14 @@ def test_a_taken_port_is_refused_when_asked_for_and_skipped_by_default(monkeypat
     assert told == [f"relief serve: port {port} is in use: using {chosen}"]
 
 
-def test_serve_against_a_server_that_does_not_answer_says_so(home, monkeypatch, capsys):
+def test_serve_against_a_server_that_does_not_answer_says_so(home, capsys):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from pipelines import cli
 
-    monkeypatch.setenv("PREFECT_API_URL", f"http://{deployments.HOST}:{free_port()}/api")
-    assert cli.main(["serve", "--home", str(home.root)]) == 1
+    # As a Prefect setting, so that it wins over any server this test session runs.
+    with temporary_settings({PREFECT_API_URL: f"http://{deployments.HOST}:{free_port()}/api"}):
+        assert cli.main(["serve", "--home", str(home.root)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("relief serve: the Prefect server at http://127.0.0.1:")
     assert "does not answer: start it, or unset PREFECT_API_URL" in err
