@@ -1,4 +1,4 @@
-"""The `relief` command (../shared/CLI.md): parse, call, print.
+"""The `relief` command (docs/cli.md): parse, call, print.
 
 Each command is one `cmd_*` function; the work lives in the modules they call.
 Heavy imports (Prefect above all) happen inside the command that needs them, so
@@ -42,12 +42,6 @@ def _stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-def _stdout_console():
-    from rich.console import Console
-
-    return Console()
 
 
 # --- ingest ----------------------------------------------------------------------
@@ -132,6 +126,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
         raise CommandError(str(exc)) from None
     try:
         frame = stats.outcome_table(con, by=args.by, month=month)
+        display = None if args.json else stats.outcome_display(con, frame, args.by, month)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -139,9 +134,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
     if args.json:
         _print_json(stats.frame_records(frame))
     else:
-        title = "outcomes per relief route" + (f", by {args.by}" if args.by else "") + (
-            f", applied in {args.month}" if args.month else "")
-        _stdout_console().print(stats.rich_table(stats.display_frame(frame), title=title))
+        display.print()
     return 0
 
 
@@ -161,7 +154,7 @@ def cmd_sql(args: argparse.Namespace, home: Home) -> int:
     elif output == "csv":
         sys.stdout.write(frame.write_csv())
     else:
-        _stdout_console().print(stats.rich_table(frame))
+        stats.query_display(frame).print()
     return 0
 
 
@@ -190,7 +183,7 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
     if result["dropped_features"]:
         print("  not used (no information in the training data): "
               + "; ".join(f"{k} ({v})" for k, v in result["dropped_features"].items()))
-    print(("promoted: " if result["promoted"] else "") + result["reason"])
+    print(("promoted: " if result["promoted"] else "not promoted: ") + result["reason"])
     return 0
 
 
@@ -297,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write a later batch updating the cases of this earlier synthetic file")
 
     p = add("ingest", cmd_ingest, "load case files or folders")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
     p.add_argument("--source", choices=["auto", "canonical", "cfpb"], default="auto")
 
     p = add("stats", cmd_stats, "refresh and print the outcome statistics per route")
@@ -319,11 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="language of the printed text, factors and warnings (summary: both)")
 
     p = add("report", cmd_report, "write the periodic report")
-    p.add_argument("--period", type=options.period, default=None, help="YYYY-MM or YYYY-Qn (default: latest complete month)")
+    p.add_argument("--period", type=options.period, default=None,
+                   help="YYYY-MM or YYYY-Qn (default: the latest complete month not provisional, "
+                        "i.e. with at most 5%% of its non-withdrawn requests pending)")
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
 
     p = add("sql", cmd_sql, "a read-only query on the analysts' database")
-    p.add_argument("query")
+    p.add_argument("query", metavar="QUERY", help="one read-only SQL query")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = add("serve", cmd_serve, "run the schedules (Prefect deployments) until stopped", prints=False)
@@ -334,7 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:  # --help into a closed pipe
+        return _stdout_closed()
     home = Home.resolve(getattr(args, "home", None))
     if not hasattr(args, "json"):
         args.json = False

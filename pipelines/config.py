@@ -6,6 +6,7 @@ Every command takes --home DIR (or RELIEF_HOME; default: the current directory).
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,11 +27,20 @@ def _installed_sql_dir() -> Path:
 
 
 # The folder holding the pipelines package: a checkout or site-packages (Prefect's
-# deployment source in flows.deploy_all); nothing is read from it by path.
+# deployment source in deployments.deploy_all); nothing is read from it by path.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = _installed_sql_dir()
 SCHEMA_DIR = SQL_DIR / "schema"
 MARTS_DIR = SQL_DIR / "marts"
+
+
+def private_temp_dir() -> Path:
+    """This user's private scratch folder outside any home (mode 0700): DuckDB's spills
+    and a zip archive's entry while it is read. Raw text may hold personal data until
+    validation has masked it, so it never goes under the home."""
+    folder = Path(tempfile.gettempdir()) / f"relief-spill-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 @dataclass(frozen=True)

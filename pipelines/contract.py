@@ -1,4 +1,4 @@
-"""The case-record contract (../shared/CASE-RECORDS.md) as data.
+"""The case-record contract (docs/contract.md) as data.
 
 This module is the one source for readers, validation, synthesis, SQL casts
 and the data dictionary. It holds no logic beyond small lookups on that data.

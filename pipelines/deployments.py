@@ -75,6 +75,9 @@ def serve(home: Home, port: int | None = None, tell: Callable[[str], None] = say
     with _sigterm_stops(), prefect_settings.applied():
         url = get_current_settings().api.url
         if url:
+            if not answers(url):
+                raise ServeError(f"the Prefect server at {url} (PREFECT_API_URL) does not answer: "
+                                 "start it, or unset PREFECT_API_URL to let relief serve start one")
             tell(f"relief serve: serving {home.root} against the Prefect server at {url}")
             _serve_until_stopped(home, tell)
             return
@@ -91,6 +94,16 @@ def serve(home: Home, port: int | None = None, tell: Callable[[str], None] = say
         finally:
             server.stop()
             tell("relief serve: stopped Prefect's server")
+
+
+def answers(api_url: str, timeout: float = 10) -> bool:
+    """Whether a Prefect API answers its health check."""
+    import httpx
+
+    try:
+        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _serve_until_stopped(home: Home, tell: Callable[[str], None]) -> None:
@@ -122,7 +135,10 @@ def _sigterm_stops() -> Iterator[None]:
 
 
 def port_free(port: int, host: str = HOST) -> bool:
+    """Nothing listens on the port (closed connections waiting out TIME_WAIT do not
+    count: Prefect's server binds with SO_REUSEADDR too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

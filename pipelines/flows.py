@@ -159,6 +159,23 @@ def summarize_statistics(home_root: str) -> str:
     return markdown
 
 
+@task(name="decide-training")
+def training_decision(home_root: str) -> dict:
+    """Whether the cases changed enough since the newest model version to train again."""
+    from pipelines.approval import registry
+    from pipelines.config import SQL_DIR
+
+    home = Home.resolve(home_root)
+    con = warehouse.connect_analysts(home)
+    try:
+        decided = con.execute((SQL_DIR / "model" / "decided_cases.sql").read_text("utf-8")
+                              ).fetchall()[0][0]
+    finally:
+        con.close()
+    due, why = registry.retrain_due(home, decided)
+    return {"due": due, "reason": why, "decided_cases": decided}
+
+
 @task(name="train-model")
 def train_model(home_root: str, force: bool = False) -> dict:
     from pipelines.approval.train import train_and_maybe_promote
@@ -173,10 +190,8 @@ def write_report(home_root: str, period: str | None = None) -> str:
 
     faults.point("report")
     path = build.build_report(Home.resolve(home_root), period=period, lang="both")
-    headline = getattr(build, "headline_markdown", None)
-    if headline is not None:
-        create_markdown_artifact(key="relief-report-headline", markdown=headline(path),
-                                 description=f"report {path}")
+    create_markdown_artifact(key="relief-report-headline", markdown=build.headline_markdown(path),
+                             description=f"report {path}")
     return str(path)
 
 
@@ -215,7 +230,7 @@ def job(home: Home, flow_name: str, task_runner: str = "serial") -> Iterator[Run
                 if run.status == "succeeded":
                     # Publish once more, still holding the lock, so that the analysts'
                     # copy shows this run's completed row.
-                    with run.stage("final publish"):
+                    with run.stage("final_publish"):
                         publish(run.home_root)
             except BaseException as exc:
                 run.status = "failed"
@@ -292,16 +307,27 @@ def publish_and_summarize(run: Run) -> None:
         summarize_statistics(run.home_root)
 
 
-def model_stage(run: Run, force: bool = False, always: bool = False) -> None:
-    """Train when cases arrived since the newest model version (or when asked to)."""
+def model_stage(run: Run, force: bool = False) -> None:
+    """Train when the cases changed since the last training and the retraining rule says
+    so (registry.retrain_due); force trains and promotes regardless."""
     from pipelines.approval import registry
 
-    if not (always or run.needs_model):
-        return run.skip("model", "no new cases since the last training")
-    with run.stage("model"):
-        run.model = train_model(run.home_root, force)
+    if not (force or run.needs_model):
+        run.skip("model", "no new cases since the last training")
+    elif not (force or training_due(run)):
+        run.skip("model", run.training["reason"])
+    else:
+        with run.stage("model"):
+            run.model = train_model(run.home_root, force)
     current = registry.current_version(run.home)
-    run.outputs["model"] = str(run.home.models / current) if current else "none promoted"
+    run.outputs["model"] = str(run.home.models / current) if current else None
+
+
+def training_due(run: Run) -> bool:
+    """The retraining rule's verdict on the published cases, asked once per run."""
+    if run.training is None:
+        run.training = training_decision(run.home_root)
+    return run.training["due"]
 
 
 def report_stage(run: Run, period: str | None = None, always: bool = False) -> None:
@@ -331,7 +357,9 @@ def main_job(home_root: str, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEE
                 (r["archived_to"] for r in run.results
                  if r["file"] == run.outputs["synthetic_cases"] and r.get("archived_to")),
                 run.outputs["synthetic_cases"])
-        if not (run.needs_publish or run.needs_model or run.needs_report):
+        # (Publishing first when it is due: the rule then reads the new cases.)
+        if not (run.needs_publish or run.needs_report
+                or (run.needs_model and training_due(run))):
             run.status = "nothing_new"
             return run.summary()
         publish_and_summarize(run)
@@ -354,11 +382,12 @@ def ingest_job(home_root: str, source: str = "auto") -> dict:
 
 @flow(name="relief-train")
 def train_job(home_root: str, force: bool = False) -> dict:
-    """Scheduled weekly: retrain on the published cases; promote when not worse."""
+    """Scheduled weekly: retrain when warranted (docs/model.md); force trains and
+    promotes regardless."""
     with job(Home.resolve(home_root), "relief-train") as run:
         if not run.check["analysts_db"]:
             publish_and_summarize(run)
-        model_stage(run, force=force, always=True)
+        model_stage(run, force=force)
     return run.summary()
 
 

@@ -10,13 +10,18 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines import ingest
 from pipelines.config import Home
 
 
 def waiting(home: Home) -> list[Path]:
-    """The inbox's files, in ingestion order (hidden and partial files left out)."""
-    return ingest.discover([home.inbox]) if home.inbox.exists() else []
+    """Every file in the inbox, in ingestion order (sorted; hidden files, such as one
+    being written, left out). Not only case-file names: a spreadsheet or a PDF dropped
+    there is refused with what to do and archived, not left waiting unseen."""
+    if not home.inbox.exists():
+        return []
+    return [p for p in sorted(home.inbox.rglob("*"))
+            if p.is_file() and not any(part.startswith(".")
+                                       for part in p.relative_to(home.inbox).parts)]
 
 
 def archive(home: Home, path: Path, status: str) -> str | None:

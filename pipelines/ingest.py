@@ -21,9 +21,10 @@ from pipelines.config import SQL_DIR, Home
 from pipelines.privacy import mask
 from pipelines.sources import Refused, SourcePlan, plan_for
 from pipelines.sources.files import drop_source, open_source
+from pipelines.sources.zipped import readable
 
 LOAD_SQL = SQL_DIR / "load" / "load_batch.sql"
-CASE_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".json", ".gz")
+CASE_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".json", ".gz", ".zip")
 
 
 @dataclass
@@ -117,9 +118,10 @@ def read_and_validate(con: duckdb.DuckDBPyConnection, path: Path,
     Raises Refused for a file refused whole. Any connection will do: the writer's
     (serial ingest) or a private in-memory one (pipelines.staging, on a worker).
     """
-    raw = open_source(con, path)
-    plan = plan_for(raw.headers, source)
-    counts = validate.validate(con, plan, raw)
+    with readable(path) as data:  # a zip's one entry, in the private temp folder
+        raw = open_source(con, data)
+        plan = plan_for(raw.headers, source)
+        counts = validate.validate(con, plan, raw)
     faults.point("read")
     return plan, counts
 

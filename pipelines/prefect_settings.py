@@ -7,6 +7,7 @@ A setting the user gave (environment or Prefect profile) wins over these default
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 
@@ -32,3 +33,37 @@ def applied(**more) -> Iterator[None]:
     updates |= {getattr(ps, name): value for name, value in more.items()}
     with ps.temporary_settings(updates=updates):
         yield
+
+
+class _WithoutTraceback(logging.Formatter):
+    """Another formatter's lines with the traceback left out (the message stays)."""
+
+    def __init__(self, inner: logging.Formatter | None):
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+@contextlib.contextmanager
+def console_without_tracebacks() -> Iterator[None]:
+    """Prefect's terminal log lines without tracebacks, for commands that promise none
+    (`relief run`): a failed task still logs its one-line error on the terminal, and the
+    whole traceback still reaches the Prefect server's log (its handlers come first)."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    saved = [h.formatter for h in handlers]
+    for handler in handlers:
+        handler.setFormatter(_WithoutTraceback(handler.formatter))
+    try:
+        yield
+    finally:
+        for handler, formatter in zip(handlers, saved, strict=True):
+            handler.setFormatter(formatter)

@@ -120,10 +120,15 @@ def _sql_literal(text: str) -> str:
 #
 # Published counts form a system of cells linked by additive relations (a total equals
 # the sum of its parts: outcome classes, routes, segment values, months of a quarter).
-# Every count below the threshold is suppressed (primary); then more cells are
-# suppressed (complementary) until no suppressed cell can be recovered exactly from
-# the published ones, even by an attacker who solves the linear system with
-# non-negativity and integrality (checked with a linear program per suppressed cell).
+# Primary cells are the counts 1 to threshold-1. Zeros are published: a zero describes
+# nobody, and hiding it would hide as much again around it; so every suppressed cell is
+# known to be at least 1, and the attacker below is given that knowledge. Then more cells
+# are suppressed (complementary) until no suppressed cell can be recovered exactly from
+# the published ones, even by an attacker who solves the linear system with those
+# bounds and integrality (checked with a linear program per suppressed cell).
+# Complements are chosen at the least information cost: ordinary cells before margins,
+# margins before the cells a key rate is computed from (`key_cells`), the smallest count
+# first within each; a zero is never a complement (it could not hide anything).
 # Cells already published elsewhere (`fixed`) keep their status, so a table linked to
 # an earlier publication is protected together with it.
 # =====================================================================================
@@ -132,36 +137,45 @@ SUPPRESSED = "suppressed"
 
 
 def suppress_cells(counts: dict, relations: list[tuple], threshold: int,
-                   fixed: dict | None = None) -> set:
+                   fixed: dict | None = None, key_cells: frozenset | set = frozenset()) -> set:
     """The cells to suppress.
 
     counts: cell key -> count (keys hashable and sortable by str()).
     relations: (total_key, [part_keys]) meaning counts[total] == sum(counts[parts]).
     fixed: cell key -> True (already suppressed elsewhere) / False (already published);
     such cells never change status here.
+    key_cells: cells a key rate is computed from (approval rate, broken share): hidden
+    as complements only when no other cell of the relation can be.
     Raises ValueError if the fixed cells leave no way to protect a suppressed cell.
     The answer depends only on the arguments; it is remembered for the process, since
     the same month is protected again by every report that shows it.
     """
     fixed = fixed or {}
-    key = (threshold, frozenset(counts.items()), frozenset(fixed.items()),
+    key = (threshold, frozenset(counts.items()), frozenset(fixed.items()), frozenset(key_cells),
            tuple((total, tuple(parts)) for total, parts in relations))
     if key not in _SUPPRESSED_BEFORE:
         if len(_SUPPRESSED_BEFORE) >= 512:
             _SUPPRESSED_BEFORE.pop(next(iter(_SUPPRESSED_BEFORE)))
-        _SUPPRESSED_BEFORE[key] = frozenset(_suppress_cells(counts, relations, threshold, fixed))
+        _SUPPRESSED_BEFORE[key] = frozenset(
+            _suppress_cells(counts, relations, threshold, fixed, frozenset(key_cells)))
     return set(_SUPPRESSED_BEFORE[key])
 
 
 _SUPPRESSED_BEFORE: dict = {}
 
 
-def _suppress_cells(counts: dict, relations: list[tuple], threshold: int, fixed: dict) -> set:
+def is_primary(count: int, threshold: int) -> bool:
+    """A count that is itself too small to publish: 1 to threshold-1 (zeros are published)."""
+    return 0 < count < threshold
+
+
+def _suppress_cells(counts: dict, relations: list[tuple], threshold: int, fixed: dict,
+                    key_cells: frozenset) -> set:
     for total, parts in relations:
         if counts[total] != sum(counts[p] for p in parts):
             raise ValueError(f"relation does not hold: {total} != sum of {list(parts)}")
     suppressed = {k for k, v in fixed.items() if v}
-    suppressed |= {k for k, n in counts.items() if k not in fixed and n < threshold}
+    suppressed |= {k for k, n in counts.items() if k not in fixed and is_primary(n, threshold)}
     by_cell: dict = {}
     for index, (total, parts) in enumerate(relations):
         for cell in (total, *parts):
@@ -170,9 +184,11 @@ def _suppress_cells(counts: dict, relations: list[tuple], threshold: int, fixed:
     totals = {total for total, _ in relations}
 
     def cheapest(cells) -> object | None:
-        # parts before totals (totals carry the most information), then the smallest count
-        free = [c for c in cells if c not in suppressed and c not in fixed]
-        return min(free, key=lambda c: (c in totals, counts[c], str(c))) if free else None
+        # the least information lost: ordinary cells, then margins, then a key rate's
+        # cells; the smallest count first (a zero hides nothing: never a complement)
+        free = [c for c in cells if c not in suppressed and c not in fixed and counts[c] > 0]
+        return min(free, key=lambda c: (c in key_cells, c in totals, counts[c], str(c))) \
+            if free else None
 
     while True:
         added = False
@@ -227,11 +243,12 @@ def _linked_cells(relations: list[tuple], by_cell: dict, suppressed: set, start:
     return {c for i in seen_relations for c in (relations[i][0], *relations[i][1])}
 
 
-def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> set:
+def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set,
+                      lowest: int = 1) -> set:
     """Suppressed cells whose value follows exactly from the published cells.
 
     The attacker knows every relation, every published count, and that counts are
-    non-negative integers. A cell is recovered when exactly one integer lies between
+    integers of at least `lowest` when suppressed (1: zeros are always published). A cell is recovered when exactly one integer lies between
     its smallest and largest value over all solutions (two linear programs). To keep
     this fast, feasible points already at hand (the true counts, the solutions of a
     few programs with random objectives and of earlier programs) clear every cell
@@ -254,10 +271,12 @@ def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> 
                 else:
                     b_eq[row] -= sign * counts[cell]
         true_values = np.array([float(counts[c]) for c in unknowns])
+        floor = np.minimum(float(lowest), true_values)  # what the attacker knows of each
+        bounds = [(f, None) for f in floor]
         seen_low, seen_high = true_values.copy(), true_values.copy()
         unbounded = np.zeros(len(unknowns), dtype=bool)
         # cheap first: moving the true counts along a null-space direction far enough to
-        # change a cell by 1 while every count stays >= 0 shows that cell is not pinned
+        # change a cell by 1 while every count stays >= its floor shows it is not pinned
         _, singular, vt = np.linalg.svd(a_eq) if len(component) else (None, np.zeros(0), None)
         rank = int((singular > 1e-9).sum())
         basis = vt[rank:] if vt is not None else np.eye(len(unknowns))
@@ -265,12 +284,13 @@ def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> 
             for j in np.flatnonzero(np.abs(direction) > 1e-9):
                 step = direction / abs(direction[j])
                 for moved in (true_values + step, true_values - step):
-                    if (moved >= -1e-9).all():
+                    if (moved >= floor - 1e-9).all():
                         np.minimum(seen_low, moved, out=seen_low)
                         np.maximum(seen_high, moved, out=seen_high)
 
-        def solve(objective, seen_low=seen_low, seen_high=seen_high, a_eq=a_eq, b_eq=b_eq):
-            result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        def solve(objective, seen_low=seen_low, seen_high=seen_high, a_eq=a_eq, b_eq=b_eq,
+                  bounds=bounds):
+            result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             if result.status == 0:
                 np.minimum(seen_low, result.x, out=seen_low)
                 np.maximum(seen_high, result.x, out=seen_high)
@@ -291,7 +311,7 @@ def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> 
             objective = np.zeros(len(unknowns))
             objective[open_cells] = 1.0
             solve(-objective)
-            objective[[j for j in open_cells if true_values[j] < 1]] = 0.0
+            objective[[j for j in open_cells if true_values[j] < floor[j] + 1]] = 0.0
             if objective.any():
                 solve(objective)
             if sum(not spans(j) for j in open_cells) == before:
@@ -309,7 +329,7 @@ def recoverable_cells(counts: dict, relations: list[tuple], suppressed: set) -> 
                 raise ValueError(f"suppression system is infeasible at {cell}")
             if spans(j):
                 continue
-            if true_values[j] < 1:  # at most its true count 0, and never below 0: pinned
+            if true_values[j] < floor[j] + 1:  # at most its true count, never below: pinned
                 recovered.add(cell)
                 continue
             low = solve(objective)

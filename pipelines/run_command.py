@@ -29,7 +29,7 @@ def run(home: Home, cases: int, seed: int, task_runner: str = "serial",
         with warehouse.writer_lock(home, "relief run"):
             from pipelines import flows, prefect_settings
 
-            with prefect_settings.applied():
+            with prefect_settings.applied(), prefect_settings.console_without_tracebacks():
                 state = flows.main_job(str(home.root), cases, seed, task_runner, dask_address)
     except warehouse.WriterBusy as exc:
         return failed(str(exc), busy=True)

@@ -75,6 +75,7 @@ class Run:
     outputs: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     model: dict = field(default_factory=dict)
+    training: dict | None = None  # the retraining rule's verdict, once asked
     report_period: str | None = None
     status: str = "running"
     started: float = field(default_factory=time.perf_counter)

@@ -15,29 +15,24 @@ warehouse.connect_analysts, read-only). No Prefect here: `relief stats` and
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import duckdb
 import polars as pl
 
-from pipelines import contract, warehouse
-from pipelines.config import Home
+from pipelines import contract, formatting, warehouse
+from pipelines.config import SQL_DIR, Home
 
 # The marts, one table per sql/marts/*.sql file, named after the file.
 MART_NAMES: tuple[str, ...] = tuple(warehouse.mart_definitions())
 
+MONTH_STATUS_SQL = SQL_DIR / "stats" / "month_status.sql"
+
 # Statements `relief sql` runs; anything else could write (to this database, an
 # attached one, a file, the settings) and is refused before it runs.
 READ_ONLY_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
-
-# What `relief stats` shows on a terminal (--json gives every column).
-DISPLAY_COLUMNS = (
-    "requests", "decided", "approval_rate", "approval_rate_low", "approval_rate_high",
-    "median_days_to_decision", "p90_days_to_decision", "median_waived_amount",
-    "broken_plan_share",
-)
-
 
 class ReadOnlyQueryRefused(ValueError):
     """A query given to `relief sql` would write, or is not SQL DuckDB can parse."""
@@ -93,6 +88,18 @@ def route_switches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def plan_adherence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read_mart(con, "plan_adherence")
+
+
+def month_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per month with every route together: requests, decided, withdrawn,
+    pending, decided_share and provisional (sql/stats/month_status.sql)."""
+    return con.sql(MONTH_STATUS_SQL.read_text("utf-8")).pl()
+
+
+def provisional_by_month(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
+    """month -> provisional (more than 5% of its non-withdrawn requests pending,
+    all routes together), for every month of route_outcomes_monthly."""
+    return dict(month_status(con).select("month", "provisional").iter_rows())
 
 
 def check_segment(segment: str) -> None:
@@ -211,50 +218,76 @@ def _json_value(value):
     return value
 
 
-def display_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """What `relief stats` shows on a terminal: keys, counts, the rate with its
-    interval, times and amounts, as short text columns that fit 80 characters."""
+@dataclass(frozen=True)
+class Table:
+    """A table as text, ready for formatting.print_table."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    aligns: list[str]
+    title: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def print(self, file=None) -> None:
+        formatting.print_table(self.headers, self.rows, self.aligns, self.title, self.notes, file)
+
+
+PROVISIONAL_MARK = "provisional"
+
+
+def outcome_display(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, by: str | None = None,
+    month: date | None = None,
+) -> Table:
+    """What `relief stats` prints (--json gives every column): keys, counts, the
+    Kaplan-Meier decision times first, the rate with its interval, waived amount and
+    broken share; provisional rows marked, and notes saying what both mean."""
+    as_of = con.sql("select data_as_of()").fetchall()[0][0]
     keys = [c for c in ("segment_value", "month", "route") if c in frame.columns]
-    return frame.select(
-        *[pl.col(c).cast(pl.String) for c in keys],
-        pl.col("requests").cast(pl.String).alias("asked"),
-        pl.col("decided").cast(pl.String),
-        _percent(pl.col("approval_rate")).alias("granted"),
-        pl.format("{}–{}", _percent(pl.col("approval_rate_low"), 0),
-                  _percent(pl.col("approval_rate_high"), 0)).alias("95% CI"),
-        pl.format("{}/{}", pl.col("median_days_to_decision").round(0).cast(pl.Int64),
-                  pl.col("p90_days_to_decision").round(0).cast(pl.Int64)).alias("days p50/p90"),
-        pl.col("median_waived_amount").round(0).cast(pl.Int64).cast(pl.String)
-        .alias("waived p50"),
-        _percent(pl.col("broken_plan_share")).alias("broken"),
-    ).fill_null("–")
+    headers = [*keys, "asked", "decided", "days p50/p90", "granted", "95% CI", "waived p50",
+               "broken", "note"]
+    rows = []
+    for r in frame.iter_rows(named=True):
+        rate, low, high = formatting.rate_and_interval(
+            r["approval_rate"], r["approval_rate_low"], r["approval_rate_high"])
+        ci = formatting.MISSING if low == formatting.MISSING else f"{low}–{high}"
+        rows.append([
+            *(formatting.MISSING if r[k] is None else str(r[k]) for k in keys),
+            formatting.count(r["requests"]),
+            formatting.percent(r["decided_share"], 0),
+            f"{formatting.days(r['median_days_to_decision_km'])}/"
+            f"{formatting.days(r['p90_days_to_decision_km'])}",
+            rate, ci,
+            formatting.money(r["median_waived_amount"]),
+            formatting.percent(r["broken_plan_share"]),
+            PROVISIONAL_MARK if r["provisional"] else "",
+        ])
+    title = "outcomes per relief route" + (f", by {by}" if by else "")
+    if month is not None:
+        status = month_status(con).filter(pl.col("month") == month)
+        title += f", applied in {month:%Y-%m}"
+        if status.height and status["provisional"].item():
+            title += (f" (provisional: {formatting.percent(1 - status['decided_share'].item(), 0)}"
+                      " of its requests still pending)")
+    notes = [
+        "decided: share of the non-withdrawn requests decided by "
+        f"{as_of or formatting.MISSING}, the data's latest date.",
+        "days p50/p90: Kaplan-Meier estimates of days from request to decision, a request "
+        f"still pending counted as waiting until then; {formatting.MISSING} while too many "
+        "are pending to tell.",
+    ]
+    if any(row[-1] for row in rows):
+        notes.append(
+            f"{PROVISIONAL_MARK}: more than 5% of the row's non-withdrawn requests are still "
+            "pending; its rate and times may still move (decided-only times: --json).")
+    aligns = ["left"] * len(keys) + ["right"] * 7 + ["left"]
+    return Table(headers, rows, aligns, title, tuple(notes))
 
 
-def _percent(expr: pl.Expr, decimals: int = 1) -> pl.Expr:
-    return (expr * 100).round(decimals).cast(pl.String) + "%"
-
-
-def rich_table(frame: pl.DataFrame, title: str | None = None):
-    """A rich Table of a frame: rates as percentages, nulls as '–'."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    keys = ("route", "segment", "segment_value", "month")
-    for name, dtype in frame.schema.items():
-        numeric = dtype.is_numeric() or (dtype == pl.String and name not in keys)
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=name in keys)
-    rate_like = {c for c in frame.columns if c.endswith(("_rate", "_rate_low", "_rate_high", "_share"))}
-    for row in frame.iter_rows(named=True):
-        table.add_row(*(_cell(value, name in rate_like) for name, value in row.items()))
-    return table
-
-
-def _cell(value, is_rate: bool) -> str:
-    if value is None:
-        return "–"
-    if is_rate and isinstance(value, float):
-        return f"{value:.1%}"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return str(value)
+def query_display(frame: pl.DataFrame) -> Table:
+    """What `relief sql` prints in table format: every column, each value as
+    formatting.column_texts prints it."""
+    texts, aligns = formatting.column_texts(frame.to_dict(as_series=False))
+    headers = list(texts)
+    rows = [list(row) for row in zip(*texts.values(), strict=True)] if headers else []
+    return Table(headers, rows, [aligns[h] for h in headers])

@@ -622,6 +622,27 @@ def generate(cases: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Ite
     yield from _frames(cases, seed, AS_OF, chunk_rows)
 
 
+def true_decisions(cases: int, seed: int) -> pl.DataFrame:
+    """What every case's hidden story says about its decision, whatever the export
+    date: case_id, route, applied_on, the day it is decided or withdrawn
+    (decision_on; an export on an earlier day shows the case pending) and whether it
+    is withdrawn. The complete data against which a censored export (generate's,
+    as of AS_OF) is checked (tests/test_stats_censoring.py)."""
+    _check(cases, seed)
+    frames = []
+    for block in range(-(-cases // BLOCK_ROWS)):
+        s = _story_block(seed, block)
+        frames.append(pl.DataFrame({
+            "case_id": pl.select(pl.lit(case_id_prefix(seed))
+                                 + pl.Series(s["index"]).cast(pl.String).str.zfill(8)).to_series(),
+            "route": _labels(ROUTE_VALUES, s["route"]),
+            "applied_on": pl.Series(s["applied"]),
+            "decision_on": pl.Series(s["decided"]),
+            "withdrawn": pl.Series(s["withdrawn"]),
+        }).head(cases - block * BLOCK_ROWS))
+    return pl.concat(frames)
+
+
 # --- writing --------------------------------------------------------------------------
 
 

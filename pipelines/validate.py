@@ -303,28 +303,44 @@ def pass_violation(col: contract.Column, source: ColumnInput) -> str:
     return f"(case when {typed} is not null then {within} else {present} end)"
 
 
+def read_columns(plan: SourcePlan, width: int) -> list[int]:
+    """The batch_source columns the pass reads, in file order: every one unless the
+    plan names the ones it reads (the others never leave the file reader)."""
+    return [i for i in range(width) if plan.reads is None or f"c{i}" in plan.reads]
+
+
 def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
     """The statement that reads batch_source once into batch_typed."""
     width = len(raw.types)
+    read = read_columns(plan, width)
     source = SOURCE_VIEW
-    if any(t != "VARCHAR" for t in raw.types) and any(
+    if any(raw.types[i] != "VARCHAR" for i in read) and any(
             e != "null" and _raw_index(e, width) is None for e in plan.columns.values()):
         # A source that maps by SQL over text, on a typed file: give it text.
-        source = f"(select {', '.join(f'cast(c{i} as varchar) as c{i}' for i in range(width))} " \
+        source = f"(select {', '.join(f'cast(c{i} as varchar) as c{i}' for i in read)} " \
                  f"from {SOURCE_VIEW})"
         raw = replace(raw, types=("VARCHAR",) * width)
     inputs = column_inputs(plan, raw)
-    text = [f"c{i}" if t == "VARCHAR" else f"cast(c{i} as varchar)" for i, t in enumerate(raw.types)]
+    text = {i: f"c{i}" if raw.types[i] == "VARCHAR" else f"cast(c{i} as varchar)" for i in read}
+    # Records that are not relief requests (plan.skip) are only counted: every value
+    # of theirs is NULL at once, and no rule or personal-data check runs on them
+    # (CASE evaluates its branch only for the rows that reach it).
+    def unless_skipped(expr: str, otherwise: str = "null") -> str:
+        return f"(case when skipped then {otherwise} else {expr} end)" if plan.skip else expr
+
     typed_cols = ", ".join(
-        f"{pass_typed_expr(c, inputs[c.name])} as {_t(c.name)}" for c in contract.COLUMNS)
+        (f"{pass_typed_expr(c, inputs[c.name])}" if plan.columns[c.name] == "null"
+         else unless_skipped(pass_typed_expr(c, inputs[c.name]))) + f" as {_t(c.name)}"
+        for c in contract.COLUMNS)
     skipped = f"coalesce({plan.skip}, false)" if plan.skip else "false"
-    # Personal data is looked for in every column whose valid values could hold it:
-    # free text, decimals, and columns the source does not map ("a value anywhere").
-    # Enumerations, dates, booleans and integers that hold such a value fail their
-    # type check, so the row is quarantined (and the value masked) anyway.
+    # Personal data is looked for in every column read whose valid values could hold
+    # it: free text, decimals, and columns the source does not map as they are ("a
+    # value anywhere"; a column never read is never stored). Enumerations, dates,
+    # booleans and integers that hold such a value fail their type check, so the
+    # row is quarantined (and the value masked) anyway.
     mapped = {expr: name for name, expr in plan.columns.items()}
     scanned = [
-        i for i in range(width)
+        i for i in read
         if f"c{i}" not in mapped or contract.BY_NAME[mapped[f"c{i}"]].kind in ("text", "decimal")
     ]
     plain = {_raw_index(plan.columns[c.name], width): inputs[c.name].plain
@@ -338,20 +354,25 @@ def pass_sql(plan: SourcePlan, raw: RawFile) -> str:
     violations = " or ".join(
         [pass_violation(c, inputs[c.name]) for c in contract.COLUMNS]
         + [f"coalesce({r.condition}, false)" for r in cross_column_rules(_t)])
-    raw_passed = ", ".join([f"c{i}" for i in range(width)] + list(plain.values()))
+    raw_passed = ", ".join([f"c{i}" for i in read] + list(plan.derived) + list(plain.values()))
     flags = "".join(f", {plain_id(text[i])} as {name}" for i, name in plain.items())
+    # The record's text (c0..cN in order; NULL for a column not read), only where it
+    # may be needed to explain a rejection.
+    record = ", ".join(text.get(i, "cast(null as varchar)") for i in range(width))
+    derived = "".join(f", {expr} as {name}" for name, expr in plan.derived.items())
     return f"""create temp table batch_typed as
-        with flagged as (select *{flags} from {source}),
+        with labelled as (select {', '.join(f'c{i}' for i in read)}{derived} from {source}),
+        flagged as (select *{flags}, {skipped} as skipped from labelled),
         typed as (
-            select {typed_cols}, {skipped} as skipped, {pii_suspect} as pii_suspect, {raw_passed}
+            select {typed_cols}, skipped, {unless_skipped(pii_suspect, 'false')} as pii_suspect,
+                   {raw_passed}
             from flagged
         ),
-        checked as (select *, not skipped and ({violations}) as breaks_rule from typed)
+        checked as (select *, {unless_skipped(f'({violations})', 'false')} as breaks_rule
+                    from typed)
         select {', '.join(_t(c.name) for c in contract.COLUMNS)}, skipped, breaks_rule,
-               pii_suspect and not skipped as pii_suspect,
-               -- the record's text, only where it may be needed to explain a rejection
-               case when not skipped and (breaks_rule or pii_suspect) then [{', '.join(text)}]
-               end as raw_text
+               pii_suspect,
+               case when breaks_rule or pii_suspect then [{record}] end as raw_text
         from checked"""
 
 
@@ -385,7 +406,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> 
         + " from batch_typed where not skipped and not breaks_rule"
         " and rowid not in (select row_id from batch_bad_rows)"
     )
-    _bad_rows_text(con, len(raw.headers))
+    _bad_rows_text(con, len(raw.headers), read_columns(plan, len(raw.headers)))
     _build_quarantine(con, plan, rules(), raw.line_sql)
 
     total, skipped, bad, quarantined = con.execute(
@@ -406,8 +427,9 @@ def drop_batch_relations(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
 
 
-def _bad_rows_text(con: duckdb.DuckDBPyConnection, width: int) -> None:
-    """batch_bad_text: row_id and the text c0..cN of every rejected record.
+def _bad_rows_text(con: duckdb.DuckDBPyConnection, width: int, read: list[int]) -> None:
+    """batch_bad_text: row_id and the text c0..cN of every rejected record (NULL for
+    the columns the pass does not read).
 
     The pass kept the text of the records that broke a rule or may hold personal
     data; a record rejected only as a duplicate is read again from the file, which
@@ -422,7 +444,8 @@ def _bad_rows_text(con: duckdb.DuckDBPyConnection, width: int) -> None:
         "select count(*) from batch_bad_rows where raw_text is null").fetchall()[0][0]
     if not missing:
         return
-    text = ", ".join(f"cast(c{i} as varchar) as c{i}" for i in range(width))
+    text = ", ".join(f"cast({f'c{i}' if i in read else 'null'} as varchar) as c{i}"
+                     for i in range(width))
     # Read in file order, like the pass, so rowid is the same record's position.
     con.execute(f"create temp table batch_rescan as select {text} from {SOURCE_VIEW}")
     con.execute(
@@ -472,12 +495,17 @@ def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_lis
         for name, expr in plan.columns.items()
     )
     typed_cols = ", ".join(f"{typed_expr(c)} as {_t('typed_' + c.name)}" for c in contract.COLUMNS)
+    # A record the CSV reader cannot split keeps its (masked) text only when the source
+    # reads every column: otherwise it may hold text of a column never read.
+    structural_raw = "raw" if plan.reads is None else "null"
     row_json = "to_json(struct_pack(" + ", ".join(f"{c.name} := {_t(c.name)}" for c in contract.COLUMNS) + "))"
     kind_words = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in PERSONAL_DATA_KINDS.items())
     con.execute(
         f"""create temp table batch_quarantine as
         with bad_text as (
-            select row_id, {line_sql} as line, {text_cols} from batch_bad_text
+            select row_id, {line_sql} as line, {text_cols}
+            from (select *{"".join(f", {e} as {n}" for n, e in plan.derived.items())}
+                  from batch_bad_text)
         ),
         bad as (select *, {typed_cols} from bad_text),
         listed as (
@@ -502,7 +530,8 @@ def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_lis
                    {privacy.mask_sql('row_content')} as row_content
             from with_pii
             union all
-            select line, null, null, rule, 'the record has ' || replace(rule, '_', ' '), null, raw
+            select line, null, null, rule, 'the record has ' || replace(rule, '_', ' '), null,
+                   {structural_raw}
             from batch_structural
         )
         select * from final order by line"""

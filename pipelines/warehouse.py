@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,14 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.config import MARTS_DIR, SCHEMA_DIR, SQL_DIR, Home, InstallIncomplete
+from pipelines.config import (
+    MARTS_DIR,
+    SCHEMA_DIR,
+    SQL_DIR,
+    Home,
+    InstallIncomplete,
+    private_temp_dir,
+)
 
 # The shared macros (sql/macros/*.sql): live definitions, created or replaced on
 # every migrate() rather than frozen in a migration.
@@ -273,8 +279,7 @@ def connect_working(home: Home) -> duckdb.DuckDBPyConnection:
     home.data.mkdir(parents=True, exist_ok=True)
     # Batches are staged as temp tables; when they spill, they spill outside the
     # home (raw text may hold personal data until validation has masked it).
-    spill = Path(tempfile.gettempdir()) / f"relief-spill-{os.getuid()}"
-    spill.mkdir(mode=0o700, exist_ok=True)
+    spill = private_temp_dir()
     con = duckdb.connect(str(home.warehouse), config={
         "temp_directory": str(spill),
         "memory_limit": os.environ.get("RELIEF_DUCKDB_MEMORY_LIMIT", "1GB"),

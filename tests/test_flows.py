@@ -5,6 +5,7 @@ Kill tests and two-writer tests with real processes: tests/test_operations.py.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -174,3 +175,40 @@ def test_a_failed_run_keeps_the_last_good_copy_records_why_and_exits_1(
     recovered = flows.ingest_job(str(home.root))  # nothing new in the inbox, but a stale copy
     assert recovered["status"] == "succeeded"
     assert case_count(home.analysts_db) == 300
+
+
+RUN_KEYS = {"ok", "status", "run_id", "recovered", "error", "files", "model", "skipped",
+            "seconds", "outputs"}
+FILE_KEYS = {"file", "status", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped",
+             "source", "message", "archived_to"}
+
+
+def test_relief_run_json_is_structured_and_a_small_change_does_not_retrain(
+        prefect_harness, home, capsys):
+    from pipelines import cli
+    from pipelines.approval import registry
+
+    assert cli.main(["run", "--home", str(home.root), "--cases", "1500", "--seed", "3",
+                     "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)  # nothing but the JSON object on stdout
+    assert set(first) == RUN_KEYS and first["status"] == "succeeded" and first["error"] is None
+    assert [set(f) for f in first["files"]] == [FILE_KEYS]
+    assert set(first["outputs"]) == {"synthetic_cases", "analysts_database", "model", "report",
+                                     "archive"}
+    assert all(key.isidentifier() and key.islower() for key in
+               {*first["outputs"], *first["seconds"], *first["skipped"]})
+    # The synthetic file was taken from the inbox: its path is where it went.
+    synthetic = Path(first["outputs"]["synthetic_cases"])
+    assert synthetic.is_file() and home.archive in synthetic.parents
+    assert first["files"][0]["archived_to"] == str(synthetic)
+    assert set(first["model"]) == {"version", "promoted", "reason", "chosen", "current_before"}
+    assert first["model"]["promoted"] and first["model"]["reason"] == "no model was promoted before"
+
+    # Two more cases are far under 1% of the decided ones: no new model version.
+    synth.write_cases(home.inbox / "two.csv", cases=2, seed=99)
+    assert cli.main(["run", "--home", str(home.root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    skipped = next(line for line in lines if line.startswith("model: skipped: "))
+    assert "decided cases" in skipped and "under 1%" in skipped
+    assert registry.versions(home) == [first["model"]["version"]]
+    assert not any("inbox" in line and "synthetic" in line for line in lines)

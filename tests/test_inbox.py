@@ -29,8 +29,9 @@ def test_waiting_lists_the_inbox_without_hidden_files(home):
     home.inbox.mkdir(parents=True)
     (home.inbox / "b.csv").write_text("x")
     (home.inbox / "a.csv").write_text("x")
+    (home.inbox / "book.xlsx").write_text("x")  # taken, to be refused with what to do
     (home.inbox / ".synthetic-1.csv.partial").write_text("x")
-    assert [p.name for p in inbox.waiting(home)] == ["a.csv", "b.csv"]
+    assert [p.name for p in inbox.waiting(home)] == ["a.csv", "b.csv", "book.xlsx"]
 
 
 def test_an_output_is_current_only_when_newer_than_its_data(home):

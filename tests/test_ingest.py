@@ -262,7 +262,7 @@ def test_too_few_too_many_fields_and_truncated_last_line(home, tmp_path):
 
 
 @pytest.mark.parametrize(("content", "words"), [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "PNG image"),
     (b"", "no header"),
     (b"\xff\xfe\x00c\x00a\x00s\x00e", "binary"),
     (HEADER.replace("route,", "").encode() + b"\n", "route"),

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import flows, synth
+from pipelines import flows, run_command, synth
 from pipelines.config import Home
 
 PAUSE_TIMEOUT_SECONDS = 240
@@ -105,33 +105,57 @@ def test_killed_reading_loading_or_publishing_keeps_the_last_good_state_and_the_
     assert not list(home.data.glob("*.publishing*"))
 
 
-def test_a_second_writer_waits_then_exits_1_naming_the_holder(api_env, home, tmp_path):
+def test_a_second_writer_says_whom_it_waits_for_then_exits_1_in_one_line(api_env, home, tmp_path):
     synth.write_cases(home.inbox / "first.csv", cases=200, seed=3)
     flows.ingest_job(str(home.root))
     synth.write_cases(home.inbox / "second.csv", cases=100, seed=4)
+    other = tmp_path / "other.csv"
+    synth.write_cases(other, cases=50, seed=5)
     signal_file = tmp_path / "reached-read"
     holder = start(ingest_command(home), api_env, RELIEF_TEST_PAUSE_AT="read",
                    RELIEF_TEST_PAUSE_SIGNAL=str(signal_file))
+    second = {}
     try:
         hold(holder, signal_file)
         # An analyst's read-only connection is not a writer: it reads while the lock is held.
         assert query(home.analysts_db, "select count(*) from cases") == [(200,)]
-        started = time.monotonic()
-        second = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "run", "--home", str(home.root)],
-            env={**api_env, "RELIEF_WRITER_WAIT": "2"}, capture_output=True, text=True,
-            timeout=PAUSE_TIMEOUT_SECONDS)
-        waited = time.monotonic() - started
+        for command in (["run"], ["ingest", str(other)]):
+            started = time.monotonic()
+            second[command[0]] = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", *command, "--home", str(home.root)],
+                env={**api_env, "RELIEF_WRITER_WAIT": "2"}, capture_output=True, text=True,
+                timeout=PAUSE_TIMEOUT_SECONDS)
+            assert time.monotonic() - started >= 2
     finally:
         holder.kill()
         holder.wait()
-    assert second.returncode == 1
-    assert "holds the writer lock" in second.stderr
-    assert f"pid {holder.pid}, `relief-ingest`" in second.stderr
-    assert waited >= 2
+    holder_named = f"pid {holder.pid}, `relief-ingest`, since "
+    for name, proc in second.items():
+        assert proc.returncode == 1, name
+        waiting, failed = proc.stderr.splitlines()  # two lines: waiting, then why it stopped
+        assert waiting.startswith("relief: waiting up to 2 s (RELIEF_WRITER_WAIT) for the writer "
+                                  "lock, held by " + holder_named), name
+        assert failed.startswith(f"relief {name}: another relief command holds the writer lock "
+                                 f"({holder_named}"), name
+        assert failed.endswith("waited 2 s (RELIEF_WRITER_WAIT): try again when it is done"), name
+        assert proc.stdout == "", name
     assert query(home.analysts_db, "select count(*) from cases") == [(200,)]
     assert query(home.warehouse, "select flow, status from runs order by run_id") == [
-        ("relief-ingest", "succeeded"), ("relief-ingest", "running")]  # the refused run wrote nothing
+        ("relief-ingest", "succeeded"), ("relief-ingest", "running")]  # the refused runs wrote nothing
+
+
+def test_a_failed_relief_run_says_why_in_two_lines_without_a_traceback(api_env, home):
+    synth.write_cases(home.inbox / "first.csv", cases=200, seed=6)
+    failed = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--home", str(home.root)],
+        env={**api_env, "RELIEF_TEST_FAIL_AT": "publish:99", "RELIEF_RETRY_BASE_SECONDS": "0.01"},
+        capture_output=True, text=True, timeout=PAUSE_TIMEOUT_SECONDS)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert "Traceback" not in failed.stderr, failed.stderr[-3000:]
+    assert failed.stderr.splitlines()[-2:] == [
+        "relief run failed: OSError: injected transient I/O error at publish (RELIEF_TEST_FAIL_AT)",
+        "the last published analysts' database, model and reports are unchanged; "
+        "the next run finishes the work"]
 
 
 @pytest.mark.slow
@@ -149,14 +173,15 @@ def test_relief_run_killed_in_the_model_and_report_stages_then_finishes(api_env,
     assert not home.reports.exists() or not [
         p for p in home.reports.iterdir() if not p.name.startswith(".")]
 
-    finished = flows.run_main_job(home)
-    assert finished["ok"], finished["lines"]
+    finished = run_command.run(home, cases=2000, seed=11)
+    assert finished["ok"], finished
     assert finished["recovered"] and "model" in finished["skipped"]  # trained before the kill
     assert Path(finished["outputs"]["report"]).is_dir()
     assert registry.current_version(home) == version
 
-    again = flows.run_main_job(home)
-    assert "nothing new in data/inbox/: no work done beyond checking" in again["lines"]
+    again = run_command.run(home, cases=2000, seed=11)
+    assert again["status"] == "nothing_new"
+    assert "nothing new in data/inbox/: no work done beyond checking" in run_command.lines(again)
     assert query(home.warehouse, "select status from runs order by run_id") == [
         ("interrupted",), ("interrupted",), ("succeeded",), ("nothing_new",)]
     assert query(home.warehouse, "select count(*), count(distinct case_id) from case_history"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -466,10 +467,15 @@ def test_wilson_interval_matches_statsmodels(macros):
 
 
 def sql_km_quantile(con, observations: list[tuple[int, bool]], q: float):
-    """km_quantile over (day, censored) pairs, through the histogram the marts use."""
+    """km_quantile over (day, censored) pairs, through km_observation and the histogram
+    the marts use."""
     return con.execute(
-        "select km_quantile(histogram({'day': day, 'censored': censored}), ?) "
-        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        "select km_quantile(histogram(km_observation(outcome, applied_on, decided_on, as_of)), ?) "
+        "from (select case when censored then 'pending' else 'rejected' end as outcome, "
+        "      date '2024-01-01' as applied_on, "
+        "      case when not censored then applied_on + day end as decided_on, "
+        "      case when censored then applied_on + day end as as_of "
+        "      from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored))",
         [q, [d for d, _ in observations], [c for _, c in observations]]).fetchall()[0][0]
 
 
@@ -502,6 +508,25 @@ def test_kaplan_meier_quantiles_match_statsmodels(waits, q):
     times = [day for day, _ in waits]
     events = [0 if censored else 1 for _, censored in waits]
     assert sql_km_quantile(con, waits, q) == km_quantile(times, events, q)
+
+
+@settings(max_examples=200, deadline=None)
+@given(waits=st.lists(st.tuples(st.integers(0, 400), st.booleans(), st.integers(1, 5000)),
+                      max_size=40),
+       q=st.sampled_from(["0.5", "0.9", "0.25"]))
+def test_days_quantiles_from_the_km_histogram_equal_quantile_cont(waits, q):
+    # what outcome_facts_summary reads off the histogram, against quantile_cont over
+    # the decided days themselves, to the last bit; repeats make groups large, and
+    # q is a literal as in the macro (a DECIMAL in SQL)
+    con = _macro_connection()
+    days = [d for d, _, n in waits for _ in range(n)]
+    censored = [c for _, c, n in waits for _ in range(n)]
+    mine, reference = con.execute(
+        f"select decided_days_quantile(histogram({{'day': day, 'censored': censored}}), {q}), "
+        f"quantile_cont(day, {q}) filter (where not censored) "
+        "from (select unnest(?::integer[]) as day, unnest(?::boolean[]) as censored)",
+        [days, censored]).fetchall()[0]
+    assert mine == reference
 
 
 _MACRO_CONNECTION: list[duckdb.DuckDBPyConnection] = []
@@ -635,6 +660,66 @@ def test_stats_command_json(published, capsys):
     assert code == 0 and {r["month"] for r in json.loads(out)} == {"2024-02-01"}
     code, out, _ = run_cli(capsys, "stats", "--home", str(published.root))
     assert code == 0 and "installment" in out
+
+
+def run_piped(home, *argv) -> str:
+    """`relief ...` in a subprocess with stdout a pipe (not a terminal), as `| cat`."""
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", *argv, "--home", str(home.root)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "60"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_stats_piped_prints_whole_figures_whose_intervals_hold_their_rates(published):
+    out = run_piped(published, "stats", "--by", "channel")
+    assert "…" not in out and "..." not in out
+    lines = out.splitlines()
+    header = lines[1].split()
+    assert header[:4] == ["segment_value", "route", "asked", "decided"]
+    # Kaplan-Meier times come first among the figures; provisional rows are marked
+    assert lines[1].index("days p50/p90") < lines[1].index("granted")
+    con = warehouse.connect_analysts(published)
+    try:
+        want = keyed(stats.route_outcomes_by_segment(con, "channel"), "segment_value", "route")
+    finally:
+        con.close()
+    rows = [line.split() for line in lines[3:] if line.split()[:1] and
+            (line.split()[0], line.split()[1]) in {k for k in want}]
+    assert len(rows) == len(want)
+    for cells in rows:
+        row = want[(cells[0], cells[1])]
+        assert cells[2] == f"{row['requests']:,}"
+        rate, interval = cells[5], cells[6]
+        if row["approval_rate"] is None:
+            assert rate == interval == "–"
+            continue
+        low, high = interval.split("–")
+        assert float(low[:-1]) <= float(rate[:-1]) <= float(high[:-1])
+        assert (cells[-1] == "provisional") is row["provisional"]
+    assert any(cells[-1] == "provisional" for cells in rows)
+    assert "provisional: more than 5%" in out and "Kaplan-Meier" in out
+
+
+def test_stats_for_a_provisional_month_says_so(published):
+    out = run_piped(published, "stats", "--month", "2024-03")
+    assert "applied in 2024-03 (provisional:" in out.splitlines()[0]
+
+
+def test_sql_table_prints_figures_by_what_they_are(published):
+    out = run_piped(published, "sql", "select -0.0333 as rate_change, 0.0755 as pending_share, "
+                    "0.07557 as ratio, wilson_low(5, 10) as approval_rate_low, "
+                    "0.5 as approval_rate, wilson_high(5, 10) as approval_rate_high, "
+                    "1e-9 as p_value, 'x' || repeat('y', 120) as long_text")
+    header, rule, row = out.splitlines()
+    cells = dict(zip(header.split(), re.split(r"\s{2,}", row.strip()), strict=True))
+    assert cells["rate_change"] == "-3.3 pp"  # was "-0.0"
+    assert cells["pending_share"] == "7.6%"  # was "0.1"
+    assert cells["ratio"] == "0.07557"
+    assert (cells["approval_rate_low"], cells["approval_rate"], cells["approval_rate_high"]) == (
+        "23.6%", "50.0%", "76.4%")  # was "0.5 0.5"
+    assert cells["p_value"] == "<0.0001"
+    assert "x" + "y" * 120 in row and "…" not in out
 
 
 @pytest.mark.parametrize("argv", [["--by", "shoe_size"], ["--month", "2024-13"],

@@ -638,6 +638,111 @@ def _write_text(path: Path, text: str) -> None:
     _write_durably(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
+# --- when to retrain, whether to promote, what to keep ----------------------------------
+
+# A run (relief run, the scheduled relief-train) trains a new version when none exists,
+# when the decided cases differ from what the newest version was trained on by at least
+# RETRAIN_GROWTH of them, or, with any change at all, when the newest version is at least
+# RETRAIN_AFTER_DAYS old. `relief train` trains whenever asked. docs/model.md.
+RETRAIN_GROWTH = 0.01
+RETRAIN_AFTER_DAYS = 7
+# Versions kept: the current one, the newest (the retraining rule measures from it) and
+# the KEEP_VERSIONS most recent; RELIEF_MODEL_VERSIONS_KEPT overrides.
+KEEP_VERSIONS = 5
+# Promotion compares the new and the current model on the same holdout: the mean
+# per-case log-loss difference with a paired bootstrap interval (PROMOTION_RESAMPLES
+# resamples of the holdout cases, PROMOTION_LEVEL coverage).
+PROMOTION_RESAMPLES = 1000
+PROMOTION_LEVEL = 0.95
+
+
+def versions(home: Home) -> list[str]:
+    """Finished version folders, oldest first (names start with their UTC time stamp)."""
+    if not home.models.is_dir():
+        return []
+    return sorted(p.name for p in home.models.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and (p / METADATA_FILE).exists())
+
+
+def retrain_due(home: Home, decided_cases: int, now: datetime | None = None) -> tuple[bool, str]:
+    """(whether a run should train, why) by the rule above, from the newest version."""
+    found = versions(home)
+    if not found:
+        return True, "no model has been trained yet"
+    newest = found[-1]
+    meta = load_metadata(home, newest)
+    before = int(meta["rows"]["decided_cases"])
+    change = decided_cases - before
+    share = abs(change) / before if before else 1.0
+    age = (now or datetime.now(UTC)) - datetime.fromisoformat(meta["created_at"])
+    counted = f"{change:+d} decided cases ({share:.1%}) since version {newest} was trained"
+    if share >= RETRAIN_GROWTH:
+        return True, f"{counted}: at least {RETRAIN_GROWTH:.0%}"
+    if change and age.days >= RETRAIN_AFTER_DAYS:
+        return True, f"{counted}, {age.days} days ago: at least {RETRAIN_AFTER_DAYS} days"
+    return False, (f"{counted}: under {RETRAIN_GROWTH:.0%}" + (
+        f" and under {RETRAIN_AFTER_DAYS} days ago" if change else "")
+        + " (`relief train` trains now)")
+
+
+def loss_difference(y: np.ndarray, p_new: np.ndarray, p_current: np.ndarray,
+                    resamples: int = PROMOTION_RESAMPLES, seed: int = 0) -> dict:
+    """Mean per-case log loss of the new model minus the current one's on the same cases,
+    with a paired bootstrap interval: {"difference", "low", "high"} (negative: new better)."""
+    from pipelines.approval.evaluate import EPS  # training only: off the guide's import path
+
+    def per_case(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, EPS, 1 - EPS)
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+    d = per_case(np.asarray(p_new, dtype=np.float64)) - per_case(np.asarray(p_current, dtype=np.float64))
+    rng = np.random.default_rng(seed)
+    means = np.array([d[rng.integers(0, len(d), len(d))].mean() for _ in range(resamples)])
+    tail = (1 - PROMOTION_LEVEL) / 2
+    return {"difference": float(d.mean()), "low": float(np.quantile(means, tail)),
+            "high": float(np.quantile(means, 1 - tail))}
+
+
+def promotion(current: str | None, new_loss: float, current_loss: float | None,
+              difference: dict | None, force: bool = False,
+              current_error: str | None = None) -> tuple[bool, str]:
+    """(promote?, why in plain words, without the verdict itself). A new model is promoted
+    unless it is worse than the current one beyond the bootstrap noise (or when forced)."""
+    if current is None:
+        return True, "no model was promoted before"
+    if current_loss is None or difference is None:
+        return True, f"the current model {current} could not be scored ({current_error})"
+    measured = (f"holdout log loss {new_loss:.4f} against {current_loss:.4f} for the current "
+                f"model {current} on the same cases (difference {difference['difference']:+.4f}, "
+                f"{PROMOTION_LEVEL:.0%} bootstrap interval {difference['low']:+.4f} to "
+                f"{difference['high']:+.4f})")
+    if difference["high"] < 0:
+        return True, f"better: {measured}"
+    if difference["low"] <= 0:
+        return True, f"within noise of the current model: {measured}; the newer data wins"
+    if force:
+        return True, f"worse beyond noise, but --force was given: {measured}"
+    return False, (f"worse beyond noise: {measured}; `relief train --force` promotes it anyway")
+
+
+def prune(home: Home, keep: int | None = None) -> list[str]:
+    """Delete versions beyond the current one, the newest and the `keep` most recent
+    (RELIEF_MODEL_VERSIONS_KEPT, default KEEP_VERSIONS). Each is renamed to a hidden name
+    first, so nothing ever sees half a version. Returns the versions deleted."""
+    keep = int(os.environ.get("RELIEF_MODEL_VERSIONS_KEPT", KEEP_VERSIONS)) if keep is None else keep
+    found = versions(home)
+    kept = set(found[-keep:] if keep > 0 else []) | set(found[-1:]) | {current_version(home)}
+    deleted = []
+    for version in found:
+        if version in kept:
+            continue
+        doomed = home.models / f".deleting-{version}"
+        os.rename(home.models / version, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        deleted.append(version)
+    return deleted
+
+
 # --- the model card -------------------------------------------------------------------
 
 

@@ -469,8 +469,9 @@ def profile_stats(train_set: TrainingSet) -> dict:
 
 
 def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
-    """Train on the analysts' snapshot, save a new version, promote it if its holdout log
-    loss is no worse than the current model's on the same holdout (or if force).
+    """Train on the analysts' snapshot, save a new version, promote it unless its holdout
+    log loss is worse than the current model's on the same holdout beyond the bootstrap
+    noise (registry.promotion; or if force), then prune old versions (registry.prune).
 
     Returns {"version", "metrics", "promoted", "reason", ...}. Needs no Prefect.
     """
@@ -480,7 +481,7 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
     holdout = result.holdout
     new_loss = result.chosen_candidate.log_loss
     current = registry.current_version(home)
-    current_loss = current_error = None
+    current_loss = current_error = difference = None
     if current is not None:
         try:
             current_bundle = registry.load_bundle(home, current)
@@ -489,25 +490,17 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
             current_loss = evaluate.log_loss(holdout.y, current_p)
         except Exception as exc:  # an unreadable current model must not block a new one
             current_error = f"{type(exc).__name__}: {exc}"
-    if current is None:
-        promoted, reason = True, "no model was promoted before"
-    elif current_loss is None:
-        promoted, reason = True, f"the current model {current} could not be scored ({current_error})"
-    elif new_loss <= current_loss:
-        promoted, reason = True, (f"holdout log loss {new_loss:.4f} is no worse than the current "
-                                  f"model {current}'s {current_loss:.4f} on the same holdout")
-    elif force:
-        promoted, reason = True, (f"forced: holdout log loss {new_loss:.4f} is worse than the "
-                                  f"current model {current}'s {current_loss:.4f}; promoted anyway "
-                                  "because --force was given")
-    else:
-        promoted, reason = False, (f"not promoted: holdout log loss {new_loss:.4f} is worse than "
-                                   f"the current model {current}'s {current_loss:.4f} on the same "
-                                   "holdout (use --force to promote anyway)")
+        else:
+            with threadpool_limits(limits=FIT_THREADS):
+                new_p = positive(result.bundle["model"], holdout.X)
+            difference = registry.loss_difference(holdout.y, new_p, current_p)
+    promoted, reason = registry.promotion(current, new_loss, current_loss, difference,
+                                          force=force, current_error=current_error)
     metadata = build_metadata(result, data, current=current, current_loss=current_loss)
     version = registry.save_version(home, result.bundle, metadata, check_rows=holdout.X)
     if promoted:
         registry.promote(home, version)
+    pruned = registry.prune(home)
     return {
         "version": version,
         "promoted": promoted,
@@ -515,6 +508,8 @@ def train_and_maybe_promote(home: Home, force: bool = False) -> dict:
         "chosen": result.chosen,
         "current_before": current,
         "current_log_loss_on_this_holdout": current_loss,
+        "log_loss_difference": difference,
+        "pruned_versions": pruned,
         "metrics": metadata["metrics"],
         "trained_on": metadata["trained_on"],
         "dropped_features": metadata["dropped_features"],

@@ -17,14 +17,18 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines import formatting, stats
 from pipelines.config import SQL_DIR, Home
 from pipelines.report import charts, disclosure, model_section
 from pipelines.report.periods import Period, default_period, parse_period, period_starting
 from pipelines.report.render import (
     COUNT,
     DAYS,
+    FLAG,
     LABEL,
-    NUMBER,
+    MONEY,
+    NA,
+    OPEN,
     RATE,
     TEXT,
     Section,
@@ -67,7 +71,7 @@ def resolve_period(con, period: str | None, today: date | None = None) -> Period
         except ValueError as exc:
             raise ReportError(str(exc)) from exc
     newest = con.sql("select max(applied_on) from cases").fetchall()[0][0]
-    chosen = default_period(newest, today or date.today())
+    chosen = default_period(newest, today or date.today(), stats.provisional_by_month(con))
     if chosen is None:
         raise ReportError("the analysts' database holds no cases: nothing to report")
     return chosen
@@ -106,8 +110,7 @@ def collect(con, home: Home, period: Period, threshold: int) -> dict:
     if not has:
         raise ReportError(f"no cases were applied for in {period.label}: nothing to report")
     last_month = period.month_starts[-1]
-    trend = [period_starting(m, 1) for m in
-             [date.fromordinal(1)] * 0 + _months_back(last_month, TREND_MONTHS)]
+    trend = [period_starting(m, 1) for m in _months_back(last_month, TREND_MONTHS)]
     compared = [period, period.previous, period.year_earlier]
     first = min(p.start for p in [*compared, *trend])
     cells_params = {"start": first, "end": period.end}
@@ -115,17 +118,29 @@ def collect(con, home: Home, period: Period, threshold: int) -> dict:
     cells = _frame(con, cells_sql)
     published = disclosure.protect(cells, [*compared, *trend], threshold)
     counts = disclosure.published_frame(published)
-    stats = _rates(con, counts)
+    rates_sql = report_sql("period_rates", {})
+    stats = _rates(con, counts, rates_sql)
+    route_sql = report_sql("period_route_stats", {"start": period.start, "end": period.end})
+    route_stats = {r["route"]: r for r in _frame(con, route_sql).to_dicts()}
+    provisional_sql = report_sql("period_provisional", {
+        "start": min(trend[0].start, period.start), "end": period.end, "period_start": period.start})
+    provisional = _frame(con, provisional_sql).to_dicts()
+    provisional_months = {period_starting(r["month"], 1).label for r in provisional
+                          if r["month"] is not None and r["provisional"]}
+    period_provisional = any(r["provisional"] for r in provisional if r["month"] is None)
     sections = [
-        _headline(con, period, stats),
-        _trends(con, period, stats, trend),
+        _headline(con, period, stats, route_stats, period_provisional),
+        _trends(period, stats, trend, route_stats, provisional_months),
         _segments(period, stats),
         model_section.expectations_section(home, threshold),
         model_section.model_section(home, threshold),
         _quality(con, period, threshold),
     ]
-    sections.append(_method(period, threshold, cells_sql))
-    return {"sections": sections, "stats": stats}
+    sections.append(_method(threshold, cells_sql, rates_sql))
+    sections[0].code += [("period_route_stats", route_sql), ("period_provisional", provisional_sql)]
+    banner = {lg: t(lg, "provisional_period", period=period.label) for lg in LANGS} \
+        if period_provisional else None
+    return {"sections": sections, "stats": stats, "banner": banner}
 
 
 def _months_back(last: date, n: int) -> list[date]:
@@ -134,31 +149,26 @@ def _months_back(last: date, n: int) -> list[date]:
     return [add_months(last, -k) for k in range(n - 1, -1, -1)]
 
 
-def _rates(con, counts: pl.DataFrame) -> pl.DataFrame:
-    """Approval rate and interval (wilson_* macros of the database) where both its counts
-    are published; broken share of plans with a known status where all are published."""
-    frame = counts  # noqa: F841 (read by the SQL below)
-    return con.sql("""
-        select *,
-            case when granted is not null and rejected is not null
-                then safe_ratio(granted, granted + rejected) end as approval_rate,
-            case when granted is not null and rejected is not null
-                then wilson_low(granted, granted + rejected) end as approval_rate_low,
-            case when granted is not null and rejected is not null
-                then wilson_high(granted, granted + rejected) end as approval_rate_high,
-            case when completed is not null and active is not null and broken is not null
-                then safe_ratio(broken, completed + active + broken) end as broken_share,
-            case when completed is not null and active is not null and broken is not null
-                then wilson_low(broken, completed + active + broken) end as broken_share_low,
-            case when completed is not null and active is not null and broken is not null
-                then wilson_high(broken, completed + active + broken) end as broken_share_high
-        from frame order by period, dimension, value""").pl()
+def _rates(con, counts: pl.DataFrame, rates_sql: str) -> pl.DataFrame:
+    """sql/report/period_rates.sql over the published counts (registered for the query
+    under the name it reads, published_counts)."""
+    con.register("published_counts", counts)
+    try:
+        return _frame(con, rates_sql)
+    finally:
+        con.unregister("published_counts")
 
 
 def _row(stats: pl.DataFrame, period: Period, dimension: str, value: str) -> dict:
     found = stats.filter((pl.col("period") == period.label) & (pl.col("dimension") == dimension)
                          & (pl.col("value") == value))
-    return found.to_dicts()[0] if len(found) else {}
+    row = found.to_dicts()[0] if len(found) else {}
+    # a rate of nobody (its published counts all 0) does not exist: NA, not suppressed
+    for rate, base in (("approval_rate", ("granted", "rejected")),
+                       ("broken_share", ("completed", "active", "broken"))):
+        if row and row.get(rate) is None and all(row.get(c) == 0 for c in base):
+            row.update({rate: NA, f"{rate}_low": NA, f"{rate}_high": NA})
+    return row
 
 
 def _values(stats: pl.DataFrame, period: Period, dimension: str) -> list[str]:
@@ -174,14 +184,35 @@ def _values(stats: pl.DataFrame, period: Period, dimension: str) -> list[str]:
 
 
 def _pct(x) -> str:
-    return "—" if x is None else f"{x * 100:.1f}%"
+    return formatting.percent(x)
 
 
 # --- section 1 ---------------------------------------------------------------------------
 
 
-def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
+def _km_shown(cur: dict) -> bool:
+    """Kaplan-Meier times describe a route's decided and pending requests: shown when its
+    requests and decisions are (a quantile of the group pins no small count, so a
+    suppressed pending count does not hide it)."""
+    return cur.get("decided") is not None and cur.get("requests") is not None
+
+
+def _km_lead(period: Period, stats: pl.DataFrame, route_stats: dict) -> dict:
+    """The headline's first words: how long a decision takes (Kaplan-Meier)."""
+    every = route_stats.get("*", {})
+    if not _km_shown(_row(stats, period, "*", "*")) or every.get("median_days_to_decision_km") is None:
+        return {lg: t(lg, "km_lead_none") for lg in LANGS}
+    p90 = every.get("p90_days_to_decision_km")
+    return {lg: t(lg, "km_lead", median=formatting.days(every['median_days_to_decision_km']))
+            + ("" if lg == "zh" else " ")  # Chinese sentences follow without a space
+            + (t(lg, "km_lead_p90", p90=formatting.days(p90)) if p90 is not None
+               else t(lg, "km_lead_p90_open")) for lg in LANGS}
+
+
+def _headline(con, period: Period, stats: pl.DataFrame, route_stats: dict,
+              period_provisional: bool) -> Section:
     section = Section("s1")
+    section.paragraphs.append(_km_lead(period, stats, route_stats))
     routes = [*_values(stats, period, "route"), "*"]
     rows = []
     for route in routes:
@@ -189,18 +220,22 @@ def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
         cur = _row(stats, period, dim, route)
         prev = _row(stats, period.previous, dim, route)
         year = _row(stats, period.year_earlier, dim, route)
-        rows.append([route, cur.get("requests"), cur.get("decided"), cur.get("granted"),
+        rows.append([route, route_stats.get(route, {}).get("provisional", False),
+                     cur.get("requests"), cur.get("decided"), cur.get("granted"),
                      cur.get("approval_rate"), cur.get("approval_rate_low"), cur.get("approval_rate_high"),
                      prev.get("approval_rate"), prev.get("approval_rate_low"), prev.get("approval_rate_high"),
                      year.get("approval_rate"), year.get("approval_rate_low"),
                      year.get("approval_rate_high")])
     section.tables.append(Table(
         "headline", "headline_table",
-        ["route", "requests", "decided", "granted", "approval_rate", "approval_rate_low",
-         "approval_rate_high", "previous_approval_rate", "previous_approval_rate_low",
-         "previous_approval_rate_high", "year_earlier_approval_rate",
+        ["route", "provisional", "requests", "decided", "granted", "approval_rate",
+         "approval_rate_low", "approval_rate_high", "previous_approval_rate",
+         "previous_approval_rate_low", "previous_approval_rate_high", "year_earlier_approval_rate",
          "year_earlier_approval_rate_low", "year_earlier_approval_rate_high"],
-        [LABEL, COUNT, COUNT, COUNT, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE], rows))
+        [LABEL, FLAG, COUNT, COUNT, COUNT, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE, RATE],
+        rows))
+    if any(r[1] for r in rows):
+        section.paragraphs.append({lg: t(lg, "provisional_rows") for lg in LANGS})
     outcome_rows = []
     for _role, p in (("period_current", period), ("period_previous", period.previous),
                     ("period_year_earlier", period.year_earlier)):
@@ -228,8 +263,10 @@ def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
         key = "sig_up" if new > old else "sig_down"
         when = "period_previous" if test["comparison"] == "previous" else "period_year_earlier"
         said.append({lg: t(lg, key, route=value_label(lg, test["route"]), old=_pct(old),
-                           new=_pct(new), when=f"{t(lg, when)} ({other.label})") for lg in LANGS})
-    section.paragraphs = said or [{lg: t(lg, "no_sig") for lg in LANGS}]
+                           new=_pct(new), when=f"{t(lg, when)} ({other.label})")
+                     + (" " + t(lg, "sig_provisional") if period_provisional else "")
+                     for lg in LANGS})
+    section.paragraphs += said or [{lg: t(lg, "no_sig") for lg in LANGS}]
     section.code.append(("period_comparison", comparison_sql))
     return section
 
@@ -237,19 +274,23 @@ def _headline(con, period: Period, stats: pl.DataFrame) -> Section:
 # --- section 2 ---------------------------------------------------------------------------
 
 
-def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Section:
+def _trends(period: Period, stats: pl.DataFrame, trend: list[Period], route_stats: dict,
+            provisional_months: set[str]) -> Section:
     section = Section("s2")
     routes = _values(stats, period, "route")
     monthly = []
     for route in routes:
         for p in trend:
             r = _row(stats, p, "route", route)
-            monthly.append([p.label, route, r.get("decided"), r.get("granted"), r.get("approval_rate"),
-                            r.get("approval_rate_low"), r.get("approval_rate_high")])
+            monthly.append([p.label, p.label in provisional_months, route, r.get("decided"),
+                            r.get("granted"), r.get("approval_rate"), r.get("approval_rate_low"),
+                            r.get("approval_rate_high")])
     section.tables.append(Table("monthly_approval", "trend_title",
-                                ["month", "route", "decided", "granted", "approval_rate",
-                                 "approval_rate_low", "approval_rate_high"],
-                                [TEXT, LABEL, COUNT, COUNT, RATE, RATE, RATE], monthly, show=False))
+                                ["month", "provisional", "route", "decided", "granted",
+                                 "approval_rate", "approval_rate_low", "approval_rate_high"],
+                                [TEXT, FLAG, LABEL, COUNT, COUNT, RATE, RATE, RATE], monthly,
+                                show=False))
+    flags = [p.label in provisional_months for p in trend]
     labels = [p.label for p in trend]
     svg = {}
     for lg in LANGS:
@@ -258,38 +299,43 @@ def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Se
             points = []
             for p in trend:
                 r = _row(stats, p, "route", route)
-                rate = r.get("approval_rate")
-                points.append(None if rate is None else (rate, r["approval_rate_low"],
-                                                         r["approval_rate_high"]))
+                points.append(_triple(r))
             panels.append((value_label(lg, route), labels, points))
-        svg[lg] = charts.rate_panels(t(lg, "trend_title"), panels, t(lg, "trend_gap"))
+        svg[lg] = charts.rate_panels(t(lg, "trend_title"), panels, t(lg, "trend_gap"), flags,
+                                     t(lg, "trend_provisional") if any(flags) else "")
     section.figures.append(("approval_trend", svg))
 
-    route_sql = report_sql("period_route_stats", {"start": period.start, "end": period.end})
-    route_stats = {r["route"]: r for r in _frame(con, route_sql).to_dicts()}
     ttd, waived = [], []
     for route in routes:
         cur = _row(stats, period, "route", route)
         rs = route_stats.get(route, {})
         shown = cur.get("decided") is not None and cur.get("granted") is not None \
             and cur.get("rejected") is not None
-        ttd.append([route, cur.get("decided"), rs.get("median_days_to_decision") if shown else None,
-                    rs.get("p90_days_to_decision") if shown else None])
+        km = _km_shown(cur)
+        ttd.append([route, rs.get("provisional", False), cur.get("decided"),
+                    _shown_figure(rs.get("median_days_to_decision_km"), km, open_ended=True),
+                    _shown_figure(rs.get("p90_days_to_decision_km"), km, open_ended=True),
+                    _shown_figure(rs.get("median_days_to_decision"), shown),
+                    _shown_figure(rs.get("p90_days_to_decision"), shown)])
         granted_shown = cur.get("granted") is not None
         waived.append([route, cur.get("granted"),
-                       rs.get("median_waived_amount") if granted_shown else None])
+                       _shown_figure(rs.get("median_waived_amount"), granted_shown)])
     section.tables.append(Table("time_to_decision", "ttd_title",
-                                ["route", "decided", "median_days_to_decision", "p90_days_to_decision"],
-                                [LABEL, COUNT, DAYS, DAYS], ttd))
+                                ["route", "provisional", "decided", "median_days_to_decision_km",
+                                 "p90_days_to_decision_km", "median_days_to_decision",
+                                 "p90_days_to_decision"],
+                                [LABEL, FLAG, COUNT, DAYS, DAYS, DAYS, DAYS], ttd))
     section.figures.append(("time_to_decision", {lg: charts.bars(
-        t(lg, "ttd_title"), [(value_label(lg, r[0]), r[2], r[3]) for r in ttd], t(lg, "days"),
-        t(lg, "marker")) for lg in LANGS}))
+        t(lg, "ttd_title"), [(value_label(lg, r[0]), _bar(lg, r[3]), _plotted(r[4])) for r in ttd],
+        t(lg, "days"), t(lg, "marker"), t(lg, "ttd_note"), formatting.days) for lg in LANGS}))
+    if any(r[1] for r in ttd):
+        section.paragraphs.append({lg: t(lg, "provisional_rows") for lg in LANGS})
     section.tables.append(Table("relief_granted", "waived_title",
                                 ["route", "granted", "median_waived_amount"],
-                                [LABEL, COUNT, NUMBER], waived))
+                                [LABEL, COUNT, MONEY], waived))
     section.figures.append(("relief_granted", {lg: charts.bars(
-        t(lg, "waived_title"), [(value_label(lg, r[0]), r[2], None) for r in waived], t(lg, "yuan"),
-        t(lg, "marker")) for lg in LANGS}))
+        t(lg, "waived_title"), [(value_label(lg, r[0]), _bar(lg, r[2]), None) for r in waived],
+        t(lg, "yuan"), t(lg, "marker"), printed=formatting.money) for lg in LANGS}))
 
     plan_rows = []
     for p in (period, period.year_earlier):
@@ -305,19 +351,18 @@ def _trends(con, period: Period, stats: pl.DataFrame, trend: list[Period]) -> Se
                                 [TEXT, LABEL, COUNT, COUNT, COUNT, COUNT, COUNT, RATE, RATE, RATE],
                                 plan_rows))
     section.paragraphs.append({lg: t(lg, "plans_note") for lg in LANGS})
-    svg = {}
-    for lg in LANGS:
-        bars = []
-        for row in plan_rows:
-            parts = row[3:6]
-            known = sum(parts) if all(v is not None for v in parts) else None
-            bars.append((f"{row[0]} · {value_label(lg, row[1])}",
-                         None if not known else [v / known for v in parts]))
-        svg[lg] = charts.stacked_shares(t(lg, "plans_title"), bars,
-                                        [t(lg, "completed"), t(lg, "active"), t(lg, "broken")],
-                                        t(lg, "marker"))
-    section.figures.append(("plan_adherence", svg))
-    section.code.append(("period_route_stats", route_sql))
+    # each bar: the shares of completed, active and broken among the plans of known
+    # status (the broken share's base); a part that is suppressed leaves a grey gap
+    bars = [(row, _plan_shares(row[3:7], row[2])) for row in plan_rows if row[2] != 0]
+    if any(shares is not None for _row, shares in bars):
+        section.figures.append(("plan_adherence", {lg: charts.stacked_shares(
+            t(lg, "plans_title"),
+            [(f"{row[0]} · {value_label(lg, row[1])}", shares) for row, shares in bars],
+            [t(lg, "completed"), t(lg, "active"), t(lg, "broken")], t(lg, "marker"),
+            t(lg, "hidden_parts")) for lg in LANGS}))
+    else:
+        section.paragraphs.append({lg: t(lg, "chart_all_suppressed", chart=t(lg, "plans_title"))
+                                   for lg in LANGS})
     return section
 
 
@@ -338,34 +383,81 @@ def _segments(period: Period, stats: pl.DataFrame) -> Section:
             r = _row(stats, period, dimension, value)
             rows.append([dimension, value, r.get("decided"), r.get("granted"), r.get("approval_rate"),
                          r.get("approval_rate_low"), r.get("approval_rate_high")])
+        dots = [(value, _triple(_row(stats, period, dimension, value))) for value in values]
+        if all(d is None for _v, d in dots):
+            section.paragraphs.append({lg: t(lg, "chart_all_suppressed", chart=t(lg, f"seg_{dimension}"))
+                                       for lg in LANGS})
+            continue
         section.figures.append((f"segment_{dimension}", {lg: charts.interval_dots(
-            t(lg, f"seg_{dimension}"),
-            [(value_label(lg, value), _triple(_row(stats, period, dimension, value)))
-             for value in values], t(lg, "marker")) for lg in LANGS}))
+            t(lg, f"seg_{dimension}"), [(value_label(lg, v), d) for v, d in dots], t(lg, "marker"),
+            t(lg, "approval_rate")) for lg in LANGS}))
     section.tables.append(Table("segments", "s3",
                                 ["segment", "value", "decided", "granted", "approval_rate",
                                  "approval_rate_low", "approval_rate_high"],
-                                [TEXT, LABEL, COUNT, COUNT, RATE, RATE, RATE], rows))
+                                [LABEL, LABEL, COUNT, COUNT, RATE, RATE, RATE], rows,
+                                collapsed=True))
     return section
 
 
+def _plan_shares(parts: list, plans) -> list[float | None] | None:
+    """Shares of completed, active and broken among the plans of known status (the broken
+    share's base); a suppressed part is None (drawn as part of a grey remainder). None
+    when the base itself cannot be told."""
+    completed, active, broken, status_unknown = parts
+    shown = [completed, active, broken]
+    if all(v is not None for v in shown):
+        known = sum(shown)
+    elif plans is not None and status_unknown is not None:
+        known = plans - status_unknown
+    else:
+        return None
+    if not known or all(v is None for v in shown):
+        return None
+    return [None if v is None else v / known for v in shown]
+
+
+def _shown_figure(value, counts_shown: bool, open_ended: bool = False):
+    """A median of published counts; NA when there is nothing to take it of (for a
+    Kaplan-Meier time: OPEN, the estimate has not reached it yet)."""
+    if not counts_shown:
+        return None
+    if value is None:
+        return OPEN if open_ended else NA
+    return value
+
+
+def _bar(lang: str, value):
+    """A bar chart's value: the number, None (suppressed) or the words for no figure."""
+    if value is NA:
+        return "—"
+    if value is OPEN:
+        return t(lang, "not_reached")
+    return value
+
+
+def _plotted(value) -> float | None:
+    """A number a chart can draw (suppressed and NA figures leave a gap)."""
+    return value if isinstance(value, int | float) else None
+
+
 def _triple(r: dict):
-    return None if r.get("approval_rate") is None else (
+    return None if _plotted(r.get("approval_rate")) is None else (
         r["approval_rate"], r["approval_rate_low"], r["approval_rate_high"])
 
 
 def _interval_text(r: dict) -> str:
-    if r.get("approval_rate") is None:
+    if _plotted(r.get("approval_rate")) is None:
         return "—"
-    return (f"{r['approval_rate'] * 100:.1f}% ({r['approval_rate_low'] * 100:.1f}–"
-            f"{r['approval_rate_high'] * 100:.1f}%)")
+    rate, low, high = formatting.rate_and_interval(r["approval_rate"], r["approval_rate_low"],
+                                                   r["approval_rate_high"])
+    return f"{rate} ({low}–{high})"
 
 
 # --- section 6 ---------------------------------------------------------------------------
 
 
 def _quality(con, period: Period, threshold: int) -> Section:
-    from pipelines.privacy import suppress_cells
+    from pipelines.privacy import is_primary
 
     section = Section("s6")
     batches_sql = report_sql("quality_batches", {})
@@ -374,46 +466,27 @@ def _quality(con, period: Period, threshold: int) -> Section:
     batches = _frame(con, batches_sql).to_dicts()
     reasons = _frame(con, quarantine_sql).to_dicts()
     unknown = _frame(con, unknown_sql).to_dicts()
-    # one linked system: each batch's rows, batch totals, quarantined rows by reason
-    counts: dict = {}
-    relations: list = []
     parts = ("rows_loaded", "rows_quarantined", "rows_skipped")
-    for b in batches:
-        for c in ("rows_read", *parts):
-            counts[("batch", b["batch_id"], c)] = int(b[c])
-        if b["rows_read"] == sum(b[c] for c in parts):
-            relations.append((("batch", b["batch_id"], "rows_read"),
-                              [("batch", b["batch_id"], c) for c in parts]))
-    for c in ("rows_read", *parts):
-        counts[("all", c)] = sum(int(b[c]) for b in batches)
-        if batches:
-            relations.append((("all", c), [("batch", b["batch_id"], c) for b in batches]))
-    for r in reasons:
-        counts[("reason", r["column_name"], r["rule"])] = int(r["quarantined_rows"])
-    reason_keys = [("reason", r["column_name"], r["rule"]) for r in reasons]
-    if reason_keys and sum(counts[k] for k in reason_keys) == counts[("all", "rows_quarantined")]:
-        relations.append((("all", "rows_quarantined"), reason_keys))
+    # Batch and quarantine counts describe files (rows read, loaded, set aside per rule),
+    # not people: published as they are. Unknown values count the period's requests:
+    # suppressed when small (no relation links them, so no complement is needed).
+    counts = {("all", c): sum(int(b[c]) for b in batches) for c in ("rows_read", *parts)}
     for u in unknown:
         counts[("unknown", u["column_name"])] = int(u["unknown"])
-    # Nothing quarantined at all is said in words below (and shows as no reason table), so
-    # those zeros are public: fixed as published instead of being hidden (which pinned them
-    # anyway and forced every batch's counts to be suppressed around them).
-    fixed = {k: False for k in counts if k[-1] == "rows_quarantined"} \
-        if not reasons and counts[("all", "rows_quarantined")] == 0 else {}
-    hidden = suppress_cells(counts, relations, threshold, fixed)
+    hidden = {k for k, n in counts.items() if k[0] == "unknown" and is_primary(n, threshold)}
     shown = lambda k: None if k in hidden else counts[k]  # noqa: E731
     rows = [[b["batch_id"], b["ingested_on"], b["source"], b["status"]]
-            + [shown(("batch", b["batch_id"], c)) for c in ("rows_read", *parts)] for b in batches]
+            + [int(b[c]) for c in ("rows_read", *parts)] for b in batches]
     rows.append(["*", "", "", ""] + [shown(("all", c)) for c in ("rows_read", *parts)])
     section.tables.append(Table("batches", "batches",
                                 ["batch_id", "ingested_on", "source", "status", "rows_read",
                                  "rows_loaded", "rows_quarantined", "rows_skipped"],
-                                [TEXT, TEXT, TEXT, TEXT, COUNT, COUNT, COUNT, COUNT], rows))
+                                [TEXT, TEXT, LABEL, LABEL, COUNT, COUNT, COUNT, COUNT], rows))
     if reasons:
         section.tables.append(Table("quarantine", "quarantine_title",
-                                    ["column_name", "rule", "quarantined_rows"], [TEXT, TEXT, COUNT],
-                                    [[r["column_name"], r["rule"], shown(k)]
-                                     for r, k in zip(reasons, reason_keys, strict=True)]))
+                                    ["column_name", "rule", "quarantined_rows"], [LABEL, LABEL, COUNT],
+                                    [[r["column_name"], r["rule"], int(r["quarantined_rows"])]
+                                     for r in reasons]))
     else:
         section.paragraphs.append({lg: t(lg, "none_quarantined") for lg in LANGS})
     unknown_rows = []
@@ -422,7 +495,7 @@ def _quality(con, period: Period, threshold: int) -> Section:
         unknown_rows.append([u["column_name"], n, None if n is None or not u["cases"]
                              else n / u["cases"]])
     section.tables.append(Table("unknown_values", "unknown_title",
-                                ["column_name", "unknown", "unknown_share"], [TEXT, COUNT, RATE],
+                                ["column_name", "unknown", "unknown_share"], [LABEL, COUNT, RATE],
                                 unknown_rows))
     section.code += [("quality_batches", batches_sql), ("quality_quarantine", quarantine_sql),
                      ("quality_unknown", unknown_sql)]
@@ -432,30 +505,12 @@ def _quality(con, period: Period, threshold: int) -> Section:
 # --- section 7 ---------------------------------------------------------------------------
 
 
-def _method(period: Period, threshold: int, cells_sql: str) -> Section:
+def _method(threshold: int, cells_sql: str, rates_sql: str) -> Section:
     section = Section("s7")
-    section.paragraphs.append({lg: t(lg, "method_intro") for lg in LANGS})
-    section.paragraphs.append({lg: t(lg, "suppression_method", threshold=threshold) for lg in LANGS})
-    lines = {
-        "en": ["Headline, outcomes, trend, segments, plans: counts from the query below "
-               "(period_cells); approval rate = granted / (granted + rejected) with "
-               "wilson_low / wilson_high; for one month these equal the mart "
-               "route_outcomes_monthly (requests, decided, approved + partial, rejected).",
-               "Significant changes: the query period_comparison (for a month, the mart "
-               "period_change). Time to decision and waived amounts: period_route_stats (the "
-               "outcome_stats macro, as route_outcomes). Data quality: quality_batches, "
-               "quality_quarantine, quality_unknown. Realistic expectations: "
-               "pipelines.approval.guide; the model: models/<version>/metadata.json."],
-        "zh": ["概要、结果、趋势、分组、计划：计数来自下方查询（period_cells）；批准率 = 批准 /（批准 + "
-               "拒绝），区间用 wilson_low / wilson_high；单月时与汇总表 route_outcomes_monthly 一致。",
-               "显著变化：查询 period_comparison（单月即汇总表 period_change）。决定天数与减免金额："
-               "period_route_stats（与 route_outcomes 同用 outcome_stats 宏）。数据质量：quality_batches、"
-               "quality_quarantine、quality_unknown。合理预期：pipelines.approval.guide；模型："
-               "models/<version>/metadata.json。"],
-    }
-    for i in range(2):
-        section.paragraphs.append({lg: lines[lg][i] for lg in LANGS})
-    section.code.append(("period_cells", cells_sql))
+    for key in ("method_intro", "method_counts", "method_others"):
+        section.paragraphs.append({lg: t(lg, key) for lg in LANGS})
+    section.paragraphs.append({lg: t(lg, "suppression_method", threshold_less=threshold - 1) for lg in LANGS})
+    section.code += [("period_cells", cells_sql), ("period_rates", rates_sql)]
     return section
 
 
@@ -479,23 +534,48 @@ def write_report(home: Home, period: Period, content: dict, langs: tuple[str, ..
         for name, svg in section.figures:
             for lg in langs:
                 (tmp / "figures" / f"{name}.{lg}.svg").write_text(svg[lg], "utf-8")
-    html_names = {langs[0]: "index.html", **({"zh": "index.zh.html"} if len(langs) == 2 else {})}
-    md_names = {langs[0]: "report.md", **({"zh": "report.zh.md"} if len(langs) == 2 else {})}
+    kept = _keep_other_languages(target, tmp, langs)
+    present = (*langs, *kept)
     for lg in langs:
-        other = [x for x in langs if x != lg]
+        other = next((x for x in LANGS if x != lg and x in present), None)
         title = t(lg, "title", period=period.label)
         generated = t(lg, "generated", when=when)
-        intro = [t(lg, "intro"), t(lg, "suppression_note", threshold=threshold, marker=t(lg, "marker"))]
-        (tmp / html_names[lg]).write_text(html_page(
-            lg, title, generated, intro, sections, html_names[other[0]] if other else None), "utf-8")
-        (tmp / md_names[lg]).write_text(markdown(
-            lg, title, generated, intro, sections, md_names[other[0]] if other else None), "utf-8")
+        intro = [t(lg, "intro"), t(lg, "suppression_note", threshold_less=threshold - 1,
+                                        marker=t(lg, "marker"))]
+        banner = content["banner"][lg] if content.get("banner") else None
+        (tmp / HTML_NAMES[lg]).write_text(html_page(
+            lg, title, generated, intro, sections, HTML_NAMES[other] if other else None, banner),
+            "utf-8")
+        (tmp / MD_NAMES[lg]).write_text(markdown(
+            lg, title, generated, intro, sections, MD_NAMES[other] if other else None, banner),
+            "utf-8")
     old = home.reports / f".old-{period.label}-{os.getpid()}"
     if target.exists():
         os.rename(target, old)
     os.rename(tmp, target)
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+HTML_NAMES = {"en": "index.html", "zh": "index.zh.html"}
+MD_NAMES = {"en": "report.md", "zh": "report.zh.md"}
+
+
+def _keep_other_languages(target: Path, tmp: Path, langs: tuple[str, ...]) -> list[str]:
+    """Copy the pages and figures of languages not being written from the report
+    already at target (a report in one language never removes the other's files).
+    Returns the languages kept."""
+    kept = []
+    for lg in LANGS:
+        if lg in langs or not (target / HTML_NAMES[lg]).exists():
+            continue
+        kept.append(lg)
+        for name in (HTML_NAMES[lg], MD_NAMES[lg]):
+            if (target / name).exists():
+                shutil.copy2(target / name, tmp / name)
+        for svg in (target / "figures").glob(f"*.{lg}.svg"):
+            shutil.copy2(svg, tmp / "figures" / svg.name)
+    return kept
 
 
 def _moved_code(sections: list[Section]) -> list[Section]:

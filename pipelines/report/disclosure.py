@@ -83,6 +83,16 @@ def _month_counts(frame: pl.DataFrame, month: date) -> dict:
     return counts
 
 
+def key_cells(counts: dict) -> frozenset:
+    """The cells the key rates come from: approved and rejected (approval rate), completed,
+    active and broken (broken share), and decided (approved + rejected: hidden alone it
+    would be pinned, so hiding it costs the rate too). Complements avoid them while
+    another cell will do."""
+    rate_classes = {"granted", "rejected", "decided", "completed", "active", "broken"}
+    return frozenset(k for k in counts if k[3] in rate_classes
+                     and not (k[1] == "granted_route" and k[3] == "granted"))  # plans: a margin
+
+
 def _relations(label: str, counts: dict) -> list[tuple]:
     """Node identities and, per dimension and class, the sum over values = the '*' cell."""
     nodes = sorted({(d, v) for (p, d, v, _c) in counts if p == label})
@@ -107,7 +117,8 @@ def protect(frame: pl.DataFrame, periods: list[Period], threshold: int) -> dict:
     for month in months:
         counts = _month_counts(frame, month)
         month_counts[month] = counts
-        hidden = suppress_cells(counts, _relations(period_starting(month, 1).label, counts), threshold)
+        hidden = suppress_cells(counts, _relations(period_starting(month, 1).label, counts), threshold,
+                                key_cells=key_cells(counts))
         published.update({k: (None if k in hidden else n) for k, n in counts.items()})
     for period in periods:
         if not period.is_quarter:
@@ -138,7 +149,7 @@ def _protect_quarter(period: Period, month_counts: dict, published: dict, thresh
     for dimension, value, cls in nodes:
         relations.append(((period.label, dimension, value, cls),
                           [(label, dimension, value, cls) for label in month_labels]))
-    hidden = suppress_cells(counts, relations, threshold, fixed)
+    hidden = suppress_cells(counts, relations, threshold, fixed, key_cells=key_cells(counts))
     return {k: (None if k in hidden else n) for k, n in counts.items() if k[0] == period.label}
 
 

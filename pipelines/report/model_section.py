@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pipelines import formatting
 from pipelines.config import Home
 from pipelines.privacy import suppress_cells
 from pipelines.report.render import COUNT, LABEL, NUMBER, RATE, TEXT, Section, Table
@@ -72,8 +73,8 @@ def expectations_section(home: Home, threshold: int) -> Section:
         answers += [(key, r) for r in answer.get("routes", [])]
         for lg in LANGS:
             words[lg].append(t(lg, key) + ": " + "; ".join(
-                t(lg, "plain", route=value_label(lg, r["route"]), p=round(r["probability"] * 100),
-                  lo=round(r["interval"][0] * 100), hi=round(r["interval"][1] * 100))
+                t(lg, "plain", route=value_label(lg, r["route"]),
+                  **_whole_percents(r["probability"], *r["interval"]))
                 for r in answer.get("routes", []) if r.get("interval")) + ".")
     # similar decided cases are published counts: each (profile, route) splits into
     # approved and rejected, suppressed by the same routine as every other count
@@ -121,8 +122,8 @@ def model_section(home: Home, threshold: int) -> Section:
     except (KeyError, TypeError) as exc:
         return _unavailable("s5", {lg: f"metadata.json lacks {exc}" for lg in LANGS})
     section = Section("s5")
-    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: {version}; {t(lg, 'model_chosen')}: "
-                               f"{metrics['chosen']}" for lg in LANGS})
+    section.paragraphs.append({lg: f"{t(lg, 'model_version')}: `{version}`; {t(lg, 'model_chosen')}: "
+                               f"{value_label(lg, metrics['chosen'])}" for lg in LANGS})
     section.paragraphs.append({lg: t(lg, "model_window", cases=f"{trained['cases']:,}",
                                      start=trained["from"], end=trained["to"]) + "; "
                                + t(lg, "model_holdout", cases=f"{holdout['cases']:,}",
@@ -176,8 +177,8 @@ def model_section(home: Home, threshold: int) -> Section:
                      _round(s.get("ece")) if rate_ok else None])
     section.tables.append(Table("model_groups", "s5",
                                 ["group", "value", "cases", "observed_rate", "mean_predicted",
-                                 "roc_auc", "ece"], [TEXT, TEXT, COUNT, NUMBER, NUMBER, NUMBER, NUMBER],
-                                rows))
+                                 "roc_auc", "ece"], [LABEL, LABEL, COUNT, NUMBER, NUMBER, NUMBER, NUMBER],
+                                rows, collapsed=True))
     section.tables.append(Table("model_calibration", "calibration_title",
                                 ["predicted_range", "cases", "mean_predicted", "observed_rate"],
                                 [TEXT, COUNT, NUMBER, NUMBER], bins))
@@ -188,8 +189,15 @@ def model_section(home: Home, threshold: int) -> Section:
     if limits:
         section.paragraphs.append({lg: t(lg, "limits") for lg in LANGS})
         for line in limits:
-            section.paragraphs.append({lg: line for lg in LANGS})
+            section.paragraphs.append({**{lg: line for lg in LANGS}, "quoted": "en"})
     return section
+
+
+def _whole_percents(p: float, low: float, high: float) -> dict:
+    """The estimate and its interval in whole percent, the printed interval holding the
+    printed estimate (pipelines.formatting)."""
+    texts = formatting.rate_and_interval(p, low, high, decimals=0)
+    return dict(zip(("p", "lo", "hi"), (x.removesuffix("%") for x in texts), strict=True))
 
 
 def _round(x):

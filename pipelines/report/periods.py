@@ -1,9 +1,11 @@
-"""Report periods: a calendar month (YYYY-MM) or quarter (YYYY-Qn), and the default."""
+"""Report periods: a calendar month (YYYY-MM) or quarter (YYYY-Qn), and the default
+(the latest complete month that is not provisional)."""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,11 +64,18 @@ def parse_period(text: str) -> Period:
     raise ValueError(f"period must be YYYY-MM or YYYY-Qn (for example 2026-06 or 2026-Q2), got {text!r}")
 
 
-def default_period(newest_applied_on: date | None, today: date) -> Period | None:
-    """The latest complete calendar month with data, before today's month.
+def default_period(
+    newest_applied_on: date | None, today: date, provisional: Mapping[date, bool] | None = None
+) -> Period | None:
+    """The latest complete calendar month with data, before today's month, that is
+    not provisional.
 
     The month of the newest applied_on counts as complete only when that date is the
     month's last day (the data clearly runs to its end); otherwise the month before.
+    provisional: month -> whether more than 5% of its non-withdrawn requests are
+    pending, for every month with cases (stats.month_status); the latest complete
+    month marked False is chosen. When none is (every complete month still
+    provisional), the latest complete month: a report on it says it is provisional.
     None when there are no cases.
     """
     if newest_applied_on is None:
@@ -78,4 +87,8 @@ def default_period(newest_applied_on: date | None, today: date) -> Period | None
     this_month = date(today.year, today.month, 1)
     if month >= this_month:
         month = add_months(this_month, -1)
+    settled = [m for m, is_provisional in (provisional or {}).items()
+               if m <= month and not is_provisional]
+    if provisional is not None and settled:
+        month = max(settled)
     return period_starting(month, 1)

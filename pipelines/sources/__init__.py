@@ -8,7 +8,7 @@ plan is all a source does; validation, privacy and loading are shared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipelines.contract import is_identifier_header
 from pipelines.privacy import mask
@@ -22,6 +22,15 @@ class SourcePlan:
     columns: dict[str, str]
     # SQL boolean over batch_source: the record is not a relief request (counted, not stored)
     skip: str | None = None
+    # The batch_source columns the plan reads (c0, c1, ...); None: every column, and the
+    # ones it does not map are still scanned for personal data ("a value anywhere").
+    # A source naming them keeps every other column inside the file reader: never
+    # read, so nothing of it can be stored (CFPB narratives).
+    reads: frozenset[str] | None = None
+    # Named SQL expressions over batch_source, computed once per record before the
+    # mapping, which `columns` and `skip` may use by name (a label looked up in
+    # several tables is worked out once, not once per table entry).
+    derived: dict[str, str] = field(default_factory=dict)
 
 
 def refuse_identifier_columns(headers: list[str]) -> None:

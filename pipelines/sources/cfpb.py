@@ -52,10 +52,20 @@ def matches(headers: list[str]) -> bool:
 # --- SQL over batch_source's text columns -----------------------------------------
 
 
+def compared_text_sql(column: str) -> str:
+    """The column's text as compared with the mapping: trimmed, lowercase, one kind of
+    apostrophe. Plain ASCII without a space at either end only needs lowering (trim
+    is the costly step, and it and the apostrophe replacement change nothing there)."""
+    plain = (f"strlen({column}) = length({column}) and not prefix({column}, ' ') "
+             f"and not suffix({column}, ' ')")
+    return (f"(case when {plain} then lower({column}) "
+            f"else lower(trim(replace({column}, chr(8217), ''''))) end)")
+
+
 def label_sql(column: str) -> str:
     """The column's label as compared with the mapping; NULL for the missing spellings."""
     missing = ", ".join(sql_literal(v) for v in mapping.MISSING_VALUES)
-    label = f"lower(trim(replace({column}, chr(8217), '''')))"
+    label = compared_text_sql(column)
     return f"(case when {label} in ({missing}) then null else {label} end)"
 
 
@@ -80,15 +90,21 @@ def date_sql(column: str) -> str:
     return f"coalesce({parsed}, {column})"
 
 
-def product_sql(product: str, sub_product: str | None) -> str:
-    by_product = lookup_sql(label_sql(product), mapping.PRODUCTS)
-    if sub_product is None:
+def product_sql(product_label: str, sub_product_label: str | None) -> str:
+    """The contract product from the labels (label_sql) of product and sub-product."""
+    by_product = lookup_sql(product_label, mapping.PRODUCTS)
+    if sub_product_label is None:
         return by_product
-    sub_label = label_sql(sub_product)
     not_credit = ", ".join(sql_literal(_label(k)) for k, v in mapping.SUB_PRODUCTS.items() if v is None)
     credit = {k: v for k, v in mapping.SUB_PRODUCTS.items() if v is not None}
-    return (f"(case when {sub_label} in ({not_credit}) then null "
-            f"else coalesce({lookup_sql(sub_label, credit)}, {by_product}) end)")
+    return (f"(case when {sub_product_label} in ({not_credit}) then null "
+            f"else coalesce({lookup_sql(sub_product_label, credit)}, {by_product}) end)")
+
+
+# Fields looked up in the mapping tables: their compared text is worked out once per
+# record (SourcePlan.derived) as label_<field>, not once per table entry. A missing
+# spelling ('', 'none', ...) is in no table, so it looks up as NULL as label_sql's does.
+LABELLED_FIELDS = ("product", "sub_product", "issue", "sub_issue", "company_response")
 
 
 def plan(headers: list[str]) -> SourcePlan:
@@ -97,13 +113,18 @@ def plan(headers: list[str]) -> SourcePlan:
     missing = [f for f in mapping.REQUIRED_FIELDS if f not in found]
     if missing:
         raise Refused(f"lacks CFPB field(s): {', '.join(missing)}")
+    derived = {f"label_{f}": compared_text_sql(found[f]) for f in LABELLED_FIELDS
+               if f in found}
 
-    product = product_sql(found["product"], found.get("sub_product"))
-    issue_route = lookup_sql(label_sql(found["issue"]), mapping.RELIEF_ISSUES)
-    sub_issue_route = (lookup_sql(label_sql(found["sub_issue"]), mapping.RELIEF_SUB_ISSUES)
+    def label(field: str) -> str | None:
+        return f"label_{field}" if field in found else None
+
+    product = product_sql(label("product"), label("sub_product"))
+    issue_route = lookup_sql(label("issue"), mapping.RELIEF_ISSUES)
+    sub_issue_route = (lookup_sql(label("sub_issue"), mapping.RELIEF_SUB_ISSUES)
                        if "sub_issue" in found else "null")
     response = found["company_response"]
-    outcome = f"coalesce({lookup_sql(label_sql(response), mapping.OUTCOMES)}, {response})"
+    outcome = f"coalesce({lookup_sql(label('company_response'), mapping.OUTCOMES)}, {response})"
     state = found.get("state")
 
     columns = {name: "null" for name in contract.COLUMN_NAMES}
@@ -118,4 +139,6 @@ def plan(headers: list[str]) -> SourcePlan:
     )
     # Not a relief request: not credit, or neither issue nor sub-issue asks for relief.
     skip = f"(({product}) is null or (({issue_route}) is null and ({sub_issue_route}) is null))"
-    return SourcePlan(source=SOURCE, columns=columns, skip=skip)
+    # Only the mapped fields leave the CSV reader; narratives and the rest stay in it.
+    return SourcePlan(source=SOURCE, columns=columns, skip=skip, reads=frozenset(found.values()),
+                      derived=derived)

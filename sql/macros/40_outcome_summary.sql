@@ -39,7 +39,7 @@ create or replace macro outcome_summary(
 create or replace macro empty_outcome_summary() as outcome_summary(
     0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
     0::bigint, 0::bigint, null::double[], null::double,
-    null::map(struct(day integer, censored boolean), ubigint)
+    null::map(integer, ubigint)
 );
 
 -- Every outcome statistic of CASE-RECORDS.md for one group of cases, as a struct
@@ -90,6 +90,9 @@ create or replace macro case_outcome_facts() as table
 
 -- The statistics of a group of case_outcome_facts() rows, from its flags: what the
 -- route_outcomes marts aggregate, written once. Pass the facts' columns by name.
+-- The days-to-decision quantiles are read off the group's Kaplan-Meier histogram
+-- (decided_days_quantile, 35_decided_days.sql: equal to quantile_cont over
+-- days_to_decision, one aggregate fewer holding every value).
 create or replace macro outcome_facts_summary(
     is_approved, is_partial, is_rejected, is_withdrawn, is_pending, plan_broken,
     plan_known, days_to_decision, waived, km_observation
@@ -103,7 +106,8 @@ create or replace macro outcome_facts_summary(
         count_if(is_pending),
         count_if(plan_broken),
         count_if(plan_known),
-        quantile_cont(days_to_decision, [0.5, 0.9]),
+        [decided_days_quantile(histogram(km_observation), 0.5),
+         decided_days_quantile(histogram(km_observation), 0.9)],
         quantile_cont(waived, 0.5),
         histogram(km_observation)
     );

@@ -76,26 +76,9 @@ with_p as (
     from tested
 ),
 
--- Holm: the i-th smallest of m p-values is multiplied by (m - i + 1), then made
--- monotone with a running maximum and capped at 1.
-ranked as (
-    select
-        *,
-        count(p_value) over (partition by month) as tests_in_month,
-        row_number() over (
-            partition by month order by p_value nulls last, route, comparison
-        ) as p_rank
-    from with_p
-),
-
+-- Holm's correction over all tests of the same month (sql/macros/50_holm.sql)
 adjusted as (
-    select
-        *,
-        case when p_value is not null then least(1.0, max((tests_in_month - p_rank + 1) * p_value) over (
-            partition by month order by p_value nulls last, route, comparison
-            rows between unbounded preceding and current row
-        )) end as p_value_holm
-    from ranked
+    select * from holm('with_p', month, [route, comparison])
 ),
 
 final as (
@@ -113,7 +96,7 @@ final as (
         adjusted.approval_rate - adjusted.compared_approval_rate as rate_change,
         adjusted.z_statistic,
         adjusted.p_value,
-        adjusted.tests_in_month,
+        adjusted.tests_in_family as tests_in_month,
         adjusted.p_value_holm,
         coalesce(adjusted.p_value_holm < 0.05, false) as significant
     from adjusted

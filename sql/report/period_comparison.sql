@@ -53,21 +53,9 @@ with_p as (
     select *, normal_two_sided_p(z_statistic) as p_value from paired
 ),
 
-ranked as (
-    select
-        *,
-        count(p_value) over () as tests_in_period,
-        row_number() over (order by p_value nulls last, route, comparison) as p_rank
-    from with_p
-),
-
+-- Holm's correction over every test of the period (sql/macros/50_holm.sql)
 adjusted as (
-    select
-        *,
-        case when p_value is not null then least(1.0, max((tests_in_period - p_rank + 1) * p_value)
-            over (order by p_value nulls last, route, comparison
-                  rows between unbounded preceding and current row)) end as p_value_holm
-    from ranked
+    select * from holm('with_p', 'period', [route, comparison])
 ),
 
 final as (

@@ -1,6 +1,8 @@
--- Time to decision and relief granted per route for cases applied for in
--- [$start, $end): the same definitions as route_outcomes (outcome_stats macro),
--- so for one month these equal route_outcomes_monthly.
+-- Time to decision and relief granted per route, and over all routes (route '*'),
+-- for cases applied for in [$start, $end): the same definitions as route_outcomes
+-- (outcome_stats macro), so for one month these equal route_outcomes_monthly.
+-- The Kaplan-Meier times count pending requests as censored at the data's as-of
+-- date; the plain median and 90th percentile count decided requests only.
 with
 
 period_cases as (
@@ -11,18 +13,22 @@ period_cases as (
 
 grouped as (
     select
-        route,
+        coalesce(route, '*') as route,
         outcome_stats(outcome, applied_on, decided_on, waived_amount, plan_status) as stats
     from period_cases
-    group by route
+    group by grouping sets ((route), ())
 ),
 
 final as (
     select
         grouped.route,
+        grouped.stats.median_days_to_decision_km,
+        grouped.stats.p90_days_to_decision_km,
         grouped.stats.median_days_to_decision,
         grouped.stats.p90_days_to_decision,
-        grouped.stats.median_waived_amount
+        grouped.stats.median_waived_amount,
+        grouped.stats.decided_share,
+        grouped.stats.provisional
     from grouped
     left join routes on routes.route = grouped.route
     order by routes.position nulls last, grouped.route

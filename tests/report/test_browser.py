@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,11 +64,35 @@ def test_report_page_renders_cleanly_with_its_headline(report_home, tmp_path):
         for row in headline:
             if row["decided"] != "suppressed":
                 assert f"{int(row['decided']):,}" in dom
-    for width, height, shot in ((420, 2400, "phone.png"), (1280, 4000, "desktop.png")):
-        result = run_chromium(folder / "index.html", tmp_path, f"--screenshot={tmp_path / shot}",
-                              f"--window-size={width},{height}")
-        assert (tmp_path / shot).stat().st_size > 10_000
+    shots = []
+    for page in ("index.html", "index.zh.html"):
+        for width, height, kind in ((420, 2400, "phone"), (1280, 4000, "desktop")):
+            shot = f"{page.removesuffix('.html').replace('.', '-')}-{kind}.png"
+            result = run_chromium(folder / page, tmp_path, f"--screenshot={tmp_path / shot}",
+                                  f"--window-size={width},{height}")
+            assert (tmp_path / shot).stat().st_size > 10_000
+            shots.append(shot)
     keep = os.environ.get("RELIEF_REPORT_SCREENSHOTS")
     if keep:  # for looking at them: RELIEF_REPORT_SCREENSHOTS=/some/dir
-        for shot in ("phone.png", "desktop.png"):
+        for shot in shots:
             shutil.copy(tmp_path / shot, Path(keep) / shot)
+
+
+def test_the_chinese_page_as_the_browser_shows_it(report_home, tmp_path):
+    """The rendered DOM of the Chinese page: no English code outside code and quotes,
+    every figure drawn with its tick labels, the SQL folded away."""
+    from tests.report.test_build import KEPT_ON_ZH_PAGE, visible_words
+
+    folder = build_report(report_home, "2026-06", "both")
+    result = run_chromium(folder / "index.zh.html", tmp_path, "--dump-dom")
+    assert result.returncode == 0 and problems(result.stderr) == []
+    dom = result.stdout
+    regions = set()
+    for name in ("segments", "model_groups"):
+        with open(folder / "tables" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if "region" in (row.get("segment"), row.get("group")):
+                    regions |= set(re.findall(r"[A-Za-z][A-Za-z_]+", row["value"]))
+    assert set(visible_words(dom)) - KEPT_ON_ZH_PAGE - regions == set()
+    assert dom.count("<figure") >= 10 and dom.count("<svg") == dom.count("<figure")
+    assert "<details><summary><code>sql/report/period_cells.sql</code></summary>" in dom

@@ -60,6 +60,16 @@ def test_periods_parse_and_default():
     # never the current (incomplete) month
     assert default_period(date(2026, 11, 30), date(2026, 11, 28)).label == "2026-10"
     assert default_period(None, date(2026, 11, 28)) is None
+    # the latest complete month that is not provisional (more than 5% pending)
+    status = {date(2026, 4, 1): False, date(2026, 5, 1): True, date(2026, 6, 1): True}
+    assert default_period(date(2026, 6, 30), date(2026, 11, 28), status).label == "2026-04"
+    assert default_period(date(2026, 6, 29), date(2026, 11, 28), status).label == "2026-04"
+    # a provisional month after the complete ones changes nothing
+    assert default_period(date(2026, 6, 29), date(2026, 11, 28),
+                          {date(2026, 5, 1): False, date(2026, 6, 1): True}).label == "2026-05"
+    # every month provisional: the latest complete one (the report says so)
+    assert default_period(date(2026, 6, 30), date(2026, 11, 28),
+                          {date(2026, 5, 1): True, date(2026, 6, 1): True}).label == "2026-06"
 
 
 def test_unknown_period_and_empty_period_fail_in_one_line(report_home):
@@ -131,6 +141,9 @@ def test_time_to_decision_and_segments_match_the_database(report_home, reports):
     con = warehouse.connect_analysts(report_home)
     medians = dict(con.sql("select route, median_days_to_decision from route_outcomes_monthly "
                            "where month = date '2026-06-01'").fetchall())
+    km = {r[0]: r[1:] for r in con.sql(
+        "select route, median_days_to_decision_km, p90_days_to_decision_km, provisional "
+        "from route_outcomes_monthly where month = date '2026-06-01'").fetchall()}
     docs = {r[0]: r[1:] for r in con.sql(
         "select coalesce(documents_submitted, 'unknown'), count_if(outcome in ('approved', 'partial', "
         "'rejected')), count_if(outcome in ('approved', 'partial')) from cases where applied_on >= "
@@ -139,6 +152,14 @@ def test_time_to_decision_and_segments_match_the_database(report_home, reports):
     for row in read_csv(reports["2026-06"] / "tables" / "time_to_decision.csv"):
         if row["median_days_to_decision"] != "suppressed":
             assert float(row["median_days_to_decision"]) == pytest.approx(medians[row["route"]])
+        median, p90, provisional = km[row["route"]]
+        assert row["provisional"] == ("true" if provisional else "false")
+        assert row["median_days_to_decision_km"] != "suppressed"  # the routes are large
+        assert float(row["median_days_to_decision_km"]) == pytest.approx(median)
+        assert row["p90_days_to_decision_km"] == (
+            "not_reached" if p90 is None else row["p90_days_to_decision_km"])
+        if p90 is not None:
+            assert float(row["p90_days_to_decision_km"]) == pytest.approx(p90)
     seen = 0
     for row in read_csv(reports["2026-06"] / "tables" / "segments.csv"):
         if row["segment"] == "documents_submitted":
@@ -233,8 +254,9 @@ def _attack_cells(folders: list[Path]) -> tuple[dict, list]:
 
 def _recovered(cells: dict, relations: list, shown_suppressed: set | None = None,
                threshold: int = 10) -> list:
-    """Cells an attacker pins to one integer (LP bounds, counts >= 0) that are a leak: shown
-    as suppressed, or never shown but small. Solved per connected group of relations."""
+    """Cells an attacker pins to one integer that are a leak: shown as suppressed, or never
+    shown but small. The attacker knows counts are >= 0, and a cell shown as suppressed
+    >= 1 (zeros are always published). Solved per connected group of relations."""
     shown_suppressed = {k for k, v in cells.items() if v is None} if shown_suppressed is None \
         else shown_suppressed
     unknown = {k for k, v in cells.items() if v is None}
@@ -263,15 +285,18 @@ def _recovered(cells: dict, relations: list, shown_suppressed: set | None = None
                     a_eq[row, column[cell]] += sign
                 else:
                     b_eq[row] -= sign * cells[cell]
+        bounds = [(1 if k in shown_suppressed else 0, None) for k in names]
         for cell, j in column.items():
             c = np.zeros(len(names))
             c[j] = 1
-            low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             assert low.status == 0, "the published counts are inconsistent"
             if cell not in shown_suppressed and low.fun >= threshold:
                 continue  # not shown, but large: no small count learned
-            high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             if high.status == 0 and np.ceil(low.fun - 1e-6) >= np.floor(-high.fun + 1e-6):
+                if cell not in shown_suppressed and low.fun < 0.5:
+                    continue  # a zero never shown: zeros are published anyway
                 found.append((cell, low.fun))
     return found
 
@@ -311,21 +336,124 @@ def test_the_attack_does_recover_cells_without_complementary_suppression(reports
 
 
 def test_small_counts_never_published(reports):
+    """Counts of people: 1 to 9 never shown; zeros always shown (never 'suppressed')."""
+    zeros = 0
     for folder in reports.values():
         for path in (folder / "tables").glob("*.csv"):
+            if path.stem in ("batches", "quarantine"):
+                continue  # rows of files, not people (test_file_counts_are_published)
             for row in read_csv(path):
                 for column, value in row.items():
                     if column in ("requests", "decided", "granted", "rejected", "withdrawn", "pending",
                                   "plans", "completed", "active", "broken", "status_unknown",
-                                  "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped",
-                                  "quarantined_rows", "unknown", "cases", "similar_cases"):
-                        assert value == "suppressed" or int(value) >= 10, (path.name, row)
+                                  "unknown", "cases", "similar_cases"):
+                        assert value == "suppressed" or not 0 < int(value) < 10, (path.name, row)
+                        zeros += value == "0"
+    assert zeros  # the zero rule is exercised
+
+
+def test_file_counts_are_published(reports, report_home):
+    """Batch and quarantine counts describe files, not people: exact, never suppressed."""
+    con = warehouse.connect_analysts(report_home)
+    truth = con.sql("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined), "
+                    "sum(rows_skipped) from ingest_log").fetchall()[0]
+    con.close()
+    batches = read_csv(reports["2026-06"] / "tables" / "batches.csv")
+    total = [b for b in batches if b["batch_id"] == "*"][0]
+    assert [int(total[c]) for c in ("rows_read", "rows_loaded", "rows_quarantined",
+                                    "rows_skipped")] == [int(x) for x in truth]
+    quarantined = read_csv(reports["2026-06"] / "tables" / "quarantine.csv")
+    assert quarantined and all(r["quarantined_rows"] != "suppressed" for r in quarantined)
 
 
 def test_rates_hidden_when_their_counts_are(reports):
     for row in read_csv(reports["2026-Q2"] / "tables" / "segments.csv"):
         if "suppressed" in (row["decided"], row["granted"]):
             assert row["approval_rate"] == row["approval_rate_low"] == "suppressed"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+# English a Chinese reader still sees: names (Kaplan-Meier, Holm, Brier), the metrics'
+# usual abbreviations, and the link to the English page
+KEPT_ON_ZH_PAGE = {"Kaplan", "Meier", "Holm", "Brier", "ROC", "AUC", "ECE", "English", "version"}
+
+
+def visible_words(page: str) -> list[str]:
+    """Latin words a reader sees on a page, outside code, quoted text and style."""
+    import html
+
+    body = page[page.index("<body>"):]
+    for tag in ("pre", "code", "style", "blockquote"):
+        body = re.sub(rf"<{tag}\b.*?</{tag}>", " ", body, flags=re.S)
+    return re.findall(r"[A-Za-z][A-Za-z_]+", html.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def test_the_chinese_page_has_no_english_code(reports):
+    for label in ("2026-06", "2026-Q2"):
+        folder = reports[label]
+        regions = " ".join([r["value"] for r in read_csv(folder / "tables" / "segments.csv")
+                            if r["segment"] == "region"]
+                           + [r["value"] for r in read_csv(folder / "tables" / "model_groups.csv")
+                              if r["group"] == "region"])
+        data = set(re.findall(r"[A-Za-z][A-Za-z_]+", regions))  # region names are data
+        left = set(visible_words((folder / "index.zh.html").read_text("utf-8")))
+        assert left - KEPT_ON_ZH_PAGE - data == set(), label
+        # the check can fail: the English page is full of words
+        assert len(set(visible_words((folder / "index.html").read_text("utf-8")))) > 200
+
+
+def test_every_chart_has_a_labelled_scale(reports):
+    figures = sorted((reports["2026-06"] / "figures").glob("*.svg"))
+    assert len(figures) >= 10
+    for svg in figures:
+        text = svg.read_text("utf-8")
+        ticks = re.findall(r">([0-9][0-9,.]*%?)</text>", text)
+        assert len(ticks) >= 3, svg.name
+        name, lang = svg.stem.split(".")
+        units = {("time_to_decision", "en"): "days", ("time_to_decision", "zh"): "天",
+                 ("relief_granted", "en"): "yuan", ("relief_granted", "zh"): "元"}
+        if (name, lang) in units:
+            assert f">{units[(name, lang)]}</text>" in text, svg.name  # the axis says its unit
+        assert "rotate(" not in text, svg.name  # no sideways axis title
+
+
+def test_a_chart_whose_rows_are_all_suppressed_is_not_drawn():
+    from pipelines.report.build import _plan_shares
+
+    assert _plan_shares([None, None, None, 0], None) is None
+    assert _plan_shares([None, 2070, None, 0], 2086) == [None, 2070 / 2086, None]
+    assert _plan_shares([0, 0, 0, 0], 0) is None
+
+
+def test_one_language_never_removes_the_other(report_home):
+    both = build_report(report_home, "2026-05", "both")
+    english = (both / "index.html").read_text("utf-8")
+    build_report(report_home, "2026-05", "zh")
+    assert (both / "index.html").read_text("utf-8") == english
+    assert (both / "report.md").exists() and (both / "index.zh.html").exists()
+    assert 'lang="zh-CN"' in (both / "index.zh.html").read_text("utf-8")
+    build_report(report_home, "2026-05", "en")
+    for name in ("index.html", "report.md", "index.zh.html", "report.zh.md"):
+        assert (both / name).exists(), name
+    assert 'lang="en"' in (both / "index.html").read_text("utf-8")
+    assert (both / "figures" / "approval_trend.zh.svg").exists()
+
+
+def test_sql_is_folded_away_and_provisional_figures_marked(reports):
+    page = (reports["2026-06"] / "index.html").read_text("utf-8")
+    body = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    assert "<pre>" not in body and "select" not in body.lower()
+    assert page.count("<details><summary><code>sql/report/") >= 8
+    # the synthetic data ends 2026-06-30 with many requests pending: June is provisional
+    assert 'class="banner"' in page and "provisional" in page
+    assert '<tr class="provisional">' in page
+    headline = read_csv(reports["2026-06"] / "tables" / "headline.csv")
+    assert {r["provisional"] for r in headline} == {"true"}
+    ttd = read_csv(reports["2026-06"] / "tables" / "time_to_decision.csv")
+    assert all(r["median_days_to_decision_km"] not in ("", None) for r in ttd)
+    trend = (reports["2026-06"] / "figures" / "approval_trend.en.svg").read_text("utf-8")
+    assert 'fill="#fff"' in trend and "stroke-dasharray" in trend  # hollow, dashed points
 
 
 # --- safety --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The cfpb source: header detection, the mapping on small explicit records, and
-the exact counts on the shared CFPB files (../shared/data/cfpb beside the repo)."""
+the exact counts on the real CFPB samples the repository carries (data/samples/cfpb)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from pipelines.config import Home
 from pipelines.ingest import ingest_file, ingest_paths
 from pipelines.sources import Refused, cfpb, plan_for
 from pipelines.sources import cfpb_mapping as mapping
+from pipelines.sources.files import open_source, quoted_line_break
 
-CFPB_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cfpb"
-SHARED_FILES = sorted(CFPB_DATA.resolve().glob("*.csv"))
+CFPB_DATA = Path(__file__).resolve().parents[2] / "data" / "samples" / "cfpb"
+SAMPLE_FILES = sorted(CFPB_DATA.glob("*.csv"))
 
 # The CSV export's 18 columns and the API's names for them (CFPB README).
 API_NAMES = {
@@ -56,10 +57,12 @@ def test_forcing_cfpb_on_another_file_refuses_it_naming_the_missing_fields():
 
 def test_free_text_zip_and_company_are_never_mapped():
     plan = cfpb.plan(EXPORT_HEADERS)
-    used = set(re.findall(r"\bc[0-9]+\b", " ".join([*plan.columns.values(), plan.skip or ""])))
+    used = set(re.findall(r"\bc[0-9]+\b", " ".join(
+        [*plan.columns.values(), *plan.derived.values(), plan.skip or ""])))
     mapped = {"Complaint ID", "Date received", "Product", "Sub-product", "Issue", "Sub-issue",
               "State", "Company response to consumer"}
     assert used == {f"c{EXPORT_HEADERS.index(h)}" for h in mapped}
+    assert plan.reads == used  # the CSV reader hands over these columns only
 
 
 # --- the mapping on small explicit records ---------------------------------------------
@@ -166,22 +169,29 @@ def test_small_export_maps_skips_and_quarantines_record_by_record(tmp_path):
 
     assert (result.status, result.source) == ("loaded", "cfpb")
     assert (result.rows_read, result.rows_loaded, result.rows_skipped,
-            result.rows_quarantined) == (13, 6, 4, 3)
-    assert cases == EXPECTED_SMALL
+            result.rows_quarantined) == (13, 7, 4, 2)
+    # The e-mail is in the narrative, which is never read: its row is a case like any other.
+    assert cases == [*EXPECTED_SMALL, ("cfpb-3003", "cfpb", "2019-02-03", None, "student_loan",
+                                       "installment", "regulator", "OH", "rejected")]
     assert [(q[0], q[1], q[2]) for q in quarantine] == [
         ("cfpb-3001", "applied_on", "date_format"),
         ("cfpb-3002", "outcome", "enumeration"),
-        ("cfpb-3003", "Consumer complaint narrative", "personal_data"),
     ]
-    # Free text, ZIP codes and company names are stored nowhere; the e-mail is masked.
-    for secret in (NARRATIVE, COMPANY, "945XX", EMAIL):
+    # Free text, ZIP codes and company names are stored nowhere, nor is the e-mail.
+    for secret in (NARRATIVE, COMPANY, "945XX", EMAIL, "reach me"):
         assert secret not in stored
 
 
-def test_narrative_of_a_row_quarantined_for_personal_data_is_not_stored(tmp_path):
+def test_a_record_the_reader_cannot_split_keeps_no_text(tmp_path):
+    """A malformed record may hold a narrative: only its line and rule are kept."""
     path = _small_export(tmp_path / "export.csv")
-    *_, stored = _ingest(Home.resolve(tmp_path / "home"), path)
-    assert "reach me" not in stored
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"2019-02-03,Student loan,x,\"my whole story, in short\",{COMPANY},extra\r\n")
+    result, _, quarantine, stored = _ingest(Home.resolve(tmp_path / "home"), path)
+    assert result.rows_quarantined == 3
+    assert [(q[2], q[4]) for q in quarantine if q[0] is None] == [("too_few_fields", None)]
+    for secret in ("my whole story", COMPANY):
+        assert secret not in stored
 
 
 def test_api_names_as_json_lines_with_timestamps_and_null_sub_issues(tmp_path):
@@ -210,9 +220,9 @@ def test_mapping_targets_are_contract_values():
     assert mapping.CHANNEL in contract.CHANNELS
 
 
-# --- the shared CFPB files ---------------------------------------------------------------
+# --- the CFPB samples ----------------------------------------------------------------------
 
-# Measured on ../shared/data/cfpb (README: 6,623 + 2,827 + 131 records).
+# Measured on data/samples/cfpb (its README: 6,623 + 2,827 + 131 records).
 EXPECTED_FILES = {  # file -> (read, loaded, quarantined, skipped)
     "complaints-2015-2020-sample.csv": (6623, 345, 0, 6278),
     "complaints-personal-loans-2023-sample.csv": (2827, 1017, 0, 1810),
@@ -235,8 +245,10 @@ EXPECTED_PRODUCTS = {"consumer_loan": 1118, "credit_card": 70, "mortgage": 146,
                      "student_loan": 54, "vehicle_loan": 26}
 SYNTHETIC_CASES = 1000
 
-needs_shared = pytest.mark.skipif(
-    len(SHARED_FILES) != 3, reason=f"the shared CFPB files are not at {CFPB_DATA}")
+
+
+def test_the_samples_are_in_the_repository():
+    assert [p.name for p in SAMPLE_FILES] == sorted(EXPECTED_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +258,7 @@ def mixed_home(tmp_path_factory):
     synthetic = root / "synthetic.csv"
     synth.write_cases(synthetic, SYNTHETIC_CASES, seed=5)
     home = Home.resolve(root / "home")
-    results = ingest_paths(home, [synthetic, *SHARED_FILES])
+    results = ingest_paths(home, [synthetic, *SAMPLE_FILES])
     return home, results
 
 
@@ -256,7 +268,6 @@ def _cfpb_cases(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         "where source = 'cfpb' order by case_id").fetchall()
 
 
-@needs_shared
 def test_shared_files_counts_per_file(mixed_home):
     _, results = mixed_home
     got = {Path(r.file).name: (r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_skipped)
@@ -265,7 +276,6 @@ def test_shared_files_counts_per_file(mixed_home):
     assert all(r.status == "loaded" for r in results)
 
 
-@needs_shared
 def test_shared_files_cases_per_route_outcome_and_product(mixed_home):
     home, _ = mixed_home
     with warehouse.connect_analysts(home) as con:
@@ -288,7 +298,6 @@ def test_shared_files_cases_per_route_outcome_and_product(mixed_home):
     assert logged == (6278 + 1810 + 79, 0)
 
 
-@needs_shared
 def test_mixed_sources_coexist_and_statistics_split_by_source(mixed_home):
     home, results = mixed_home
     synthetic_loaded = next(r.rows_loaded for r in results if r.source == "canonical")
@@ -306,7 +315,6 @@ def test_mixed_sources_coexist_and_statistics_split_by_source(mixed_home):
     assert by_source[0][:2] == ("canonical", synthetic_loaded)
 
 
-@needs_shared
 def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, tmp_path):
     home, _ = mixed_home
     with warehouse.connect_analysts(home) as con:
@@ -314,7 +322,7 @@ def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, t
     converter = duckdb.connect()
     renamed = ", ".join(f'"{k}" as {v}' for k, v in API_NAMES.items())
     paths = []
-    for src in SHARED_FILES:
+    for src in SAMPLE_FILES:
         # Parquet as text (MM/DD/YY dates kept); JSON Lines typed as DuckDB detects them.
         for fmt, all_varchar in (("parquet", "true"), ("json", "false")):
             out = tmp_path / f"{src.stem}.{'jsonl' if fmt == 'json' else fmt}"
@@ -328,5 +336,20 @@ def test_parquet_and_json_lines_with_api_names_give_the_same_cases(mixed_home, t
         with warehouse.open_writer(other, "test") as con:
             results = [ingest_file(con, p) for p in paths if p.suffix == suffix]
             assert [(r.source, r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_skipped)
-                    for r in results] == [("cfpb", *EXPECTED_FILES[p.name]) for p in SHARED_FILES]
+                    for r in results] == [("cfpb", *EXPECTED_FILES[p.name]) for p in SAMPLE_FILES]
             assert _cfpb_cases(con) == expected
+
+
+def test_an_export_whose_narratives_break_lines_is_read_by_one_thread(tmp_path):
+    """DuckDB's parallel CSV reader can return a record twice when quoted values hold
+    line breaks (measured on a 2M-record export), so such a file is read serially."""
+    rows = [_export_row(r, narrative="first line\r\nsecond line") for r in RECORDS]
+    path = _write_export(tmp_path / "export.csv", rows)
+    with duckdb.connect() as con:
+        assert open_source(con, path).serial
+    plain = _write_export(tmp_path / "plain.csv", [_export_row(r) for r in RECORDS])
+    with duckdb.connect() as con:
+        assert not open_source(con, plain).serial
+    result, cases, _, _ = _ingest(Home.resolve(tmp_path / "home"), path)
+    assert (result.rows_read, result.rows_loaded) == (len(RECORDS), len(EXPECTED_SMALL))
+    assert quoted_line_break('id,text\n1,"open\nstill open')  # cut inside a quoted value
