@@ -1,5 +1,5 @@
 -- Days to decision quantiles from the Kaplan-Meier observations a group already
--- counts (histogram(km_observation(...)), 30_survival.sql): its uncensored entries
+-- counts (histogram(km_observation(...)), 30_survival.sql): its uncensored (even) keys
 -- are exactly the decided cases with a decided_on and their days, so the marts get
 -- quantile_cont(days to decision, q) without a second aggregate holding every
 -- value (benchmarks/stats.py; tests/test_stats.py checks it equals quantile_cont).
@@ -9,7 +9,7 @@
 -- quantile_cont does (lo + (hi - lo) * fraction); null when nothing was decided.
 create or replace macro decided_days_quantile(observations, q) as (
     with decided as (
-        select list_filter(list_sort(map_entries(observations)), lambda e: not e.key.censored)
+        select list_filter(list_sort(map_entries(observations)), lambda e: e.key % 2 = 0)
             as entries
     ),
     ranked as (
@@ -23,9 +23,9 @@ create or replace macro decided_days_quantile(observations, q) as (
                list_reduce(entries, lambda state, e: {
                    'seen': state.seen + e.value,
                    'lo': coalesce(state.lo, case when state.seen + e.value > floor(position)
-                                               then e.key.day end),
+                                               then e.key // 2 end),
                    'hi': coalesce(state.hi, case when state.seen + e.value > ceil(position)
-                                               then e.key.day end)
+                                               then e.key // 2 end)
                }, {'seen': 0::hugeint, 'lo': null::integer, 'hi': null::integer}) as found
         from ranked
     )
