@@ -12,7 +12,7 @@ import pytest
 
 import pipelines
 from pipelines import cli, contract
-from pipelines.approval import guide, registry, train
+from pipelines.approval import guide, model_file, registry, scoring, train
 from pipelines.config import Home
 from tests.test_run_command import documented_keys, documented_shape
 
@@ -62,7 +62,7 @@ def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
         "card.md", "metadata.json", "model.skops", "scoring.npz"]
     assert registry.current_version(home) == result["version"]
     assert not [p for p in home.models.iterdir() if p.name.startswith(".")]
-    assert registry.untrusted_in(folder / "model.skops") == []
+    assert model_file.untrusted_in(folder / "model.skops") == []
     card = (folder / "card.md").read_text("utf-8")
     for heading in ("## Intended use", "Not for", "## Data", "## Metrics",
                     "## Limits", "## Group results", "Largest calibration gap"):
@@ -74,7 +74,7 @@ def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
 
 
 def test_a_model_file_with_an_untrusted_type_is_refused(tmp_path):
-    sio = registry._skops_io()
+    sio = model_file._skops_io()
     home = Home.resolve(tmp_path)
     (home.models / "v1").mkdir(parents=True)
     from sklearn.dummy import DummyClassifier
@@ -136,7 +136,7 @@ def test_guide_from_the_scoring_form_equals_the_guide_from_model_skops(trained, 
     meta = registry.load_metadata(home, result["version"])
     assert meta["scoring_form"]["file"] == "scoring.npz"
     fast = guide.expectations(home, PROFILE)
-    assert isinstance(registry.load_current(home)[1]["model"], registry.ScoringModel)
+    assert isinstance(registry.load_current(home)[1]["model"], scoring.ScoringModel)
     monkeypatch.setattr(registry, "load_scoring", lambda home, version: None)
     assert guide.expectations(home, PROFILE) == fast
 
