@@ -18,7 +18,7 @@ appears. Every function takes None (SQL null) and prints MISSING for it.
     fmt.p_value(3e-9)                            -> '<0.0001'
     fmt.print_table(headers, rows, aligns)       # plain text off a terminal, rich on one
 
-The promises (../shared/CLI.md, tested in tests/test_formatting.py):
+The promises (docs/cli.md, tested in tests/test_formatting.py):
 - A rate and its interval share one precision (one decimal of a percent unless
   asked), and the printed interval always holds the printed rate: the bounds are
   rounded outward (low down, high up), then clamped to the printed rate. When the

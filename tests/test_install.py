@@ -81,3 +81,12 @@ def test_each_run_records_the_relief_that_did_it(home):
                                [opened["run_id"]]).fetchall()
     con.close()
     assert version == pipelines.__version__
+
+
+def test_nothing_points_outside_the_repository():
+    """A clone or an install has no ../shared beside it: README, docs and code link only
+    to files of the repository."""
+    texts = [REPO_ROOT / "README.md", *(REPO_ROOT / "docs").rglob("*.md"),
+             *(REPO_ROOT / "pipelines").rglob("*.py")]
+    pointing = [str(p.relative_to(REPO_ROOT)) for p in texts if "../shared" in p.read_text("utf-8")]
+    assert pointing == []
