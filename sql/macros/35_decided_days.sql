@@ -5,7 +5,8 @@
 -- quantile_cont(days to decision, q) without a second aggregate holding every
 -- value (benchmarks/stats.py; tests/test_stats.py checks it equals quantile_cont).
 
--- quantile_cont over the decided days of a km_observation histogram: the value at
+-- quantile_cont over the decided days of a km_observation histogram (keys day * 2 +
+-- censored: the even keys are the decided days, doubled): the value at
 -- position (n - 1) * q of the sorted days, interpolated between its neighbours as
 -- quantile_cont does (lo + (hi - lo) * fraction); null when nothing was decided.
 create or replace macro decided_days_quantile(observations, q) as (
