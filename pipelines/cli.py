@@ -325,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("synth", cmd_synth, "write synthetic case records with known truth")
     p.add_argument("--cases", type=options.cases, default=None, help="required unless --updates-of")
     p.add_argument("--seed", type=options.seed, default=20250101)
-    p.add_argument("--out", default=None, help="CSV or Parquet by extension (default data/inbox/synthetic-seed<S>-<N>.csv)")
-    p.add_argument("--truth", default=None, help="also write each case's true approval probability")
+    p.add_argument("--out", type=options.synthetic_file, default=None, help="CSV or Parquet by extension (default data/inbox/synthetic-seed<S>-<N>.csv)")
+    p.add_argument("--truth", type=options.synthetic_file, default=None, help="also write each case's true approval probability")
     p.add_argument("--lang", choices=["en", "zh"], default="en",
                    help="zh: Chinese headers and labels, GB18030, as a lender's Excel export")
     p.add_argument("--updates-of", default=None,

@@ -116,15 +116,26 @@ def _count(minimum: int) -> Callable[[str], int]:
     return count
 
 
+def _synthetic_file(text: str) -> str:
+    from pathlib import Path
+
+    from pipelines import synth
+
+    synth._kind(Path(text))  # the one list of the file kinds synth writes
+    return text
+
+
 def _port(text: str) -> int:
+    """A port for the local Prefect server: an unprivileged one, 1024 to 65535."""
     value = _count(1)(text)
-    if value > 65535:
-        raise ValueError(f"a port is 1 to 65535, got {value}")
+    if not 1024 <= value <= 65535:
+        raise ValueError(f"a port from 1024 to 65535, got {value}")
     return value
 
 
 period = _refusing(_period)
 port = _refusing(_port)
+synthetic_file = _refusing(_synthetic_file)
 month = _refusing(_month)
 segment = _refusing(_segment)
 cases = _refusing(_count(1))

@@ -28,6 +28,8 @@ BAD_VALUES = [
     ["synth", "--cases", "many"],
     ["synth", "--cases", "10", "--seed", "-1"],
     ["synth", "--cases", "10", "--lang", "fr"],
+    ["synth", "--cases", "10", "--out", "cases.xlsx"],
+    ["synth", "--cases", "10", "--truth", "truth.txt"],
     ["run", "--cases", "0"],
     ["run", "--task-runner", "threads"],
     ["ingest", "--source", "excel", "somefile.csv"],

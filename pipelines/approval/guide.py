@@ -512,16 +512,15 @@ def similar_notes(similar: Similar | None, p: float, interval: list[float] | Non
 def summary(answers: list[dict]) -> dict[str, str]:
     asked = answers[0]
     best = max(answers, key=lambda a: a["probability"])
-    route, p = asked["route"], asked["probability"]
-    low, high = asked["interval"] if asked["interval"] else (p, p)
+    route = asked["route"]
+    shown, low, high = wording.estimate(asked["probability"], asked["interval"])
     pct = wording.pct
     zh_route = contract.zh_label(contract.ROUTES, route)
     en = (f"For requests like yours, lenders granted {wording.ROUTE_EN[route]} in full or in "
-          f"part about {pct(p)} of the time (our estimate lies between {pct(low)} and "
-          f"{pct(high)}).")
-    zh = (f"与您情况相似的申请中，约有{pct(p)}获得了{zh_route}（全部或部分批准），"
-          f"这一估计大致在{pct(low)}到{pct(high)}之间。")
-    if best["route"] != route and best["probability"] - p >= 0.05:
+          f"part about {shown} of the time (our estimate lies between {low} and {high}).")
+    zh = (f"与您情况相似的申请中，约有{shown}获得了{zh_route}（全部或部分批准），"
+          f"这一估计大致在{low}到{high}之间。")
+    if best["route"] != route and best["probability"] - asked["probability"] >= 0.05:
         en += (f" This describes past decisions, not a promise; for a profile like yours "
                f"{wording.ROUTE_EN[best['route']]} was granted more often, about "
                f"{pct(best['probability'])} of the time.")
@@ -702,7 +701,7 @@ def render(answer: dict, lang: str = "en") -> str:
                  f"（{t['from']}至{t['to']}）"]
     for r in answer["routes"]:
         name = wording.route_name(r["route"], lang)
-        p = wording.pct(r["probability"])
+        p, low, high = wording.estimate(r["probability"], r["interval"])
         rate = "n/a" if r["similar_approval_rate"] is None else wording.pct(
             r["similar_approval_rate"])
         similar = wording.similar(r["similar_cases"], lang)
@@ -712,11 +711,11 @@ def render(answer: dict, lang: str = "en") -> str:
             similar += f" (same {matched})" if lang == "en" else f"（{matched}相同）"
         if lang == "en":
             interval = "no interval" if r["interval"] is None else \
-                f"90% interval {wording.pct(r['interval'][0])} to {wording.pct(r['interval'][1])}"
+                f"90% interval {low} to {high}"
             lines.append(f"\n{name}: {p} ({interval}); {similar}, {rate} granted")
         else:
             interval = "无区间" if r["interval"] is None else \
-                f"90%区间{wording.pct(r['interval'][0])}至{wording.pct(r['interval'][1])}"
+                f"90%区间{low}至{high}"
             lines.append(f"\n{name}：{p}（{interval}）；{similar}，获批{rate}")
         for f in r["factors"]:
             lines.append(f"  {'+' if f['effect'] == 'raises' else '-'} {f['detail']}")

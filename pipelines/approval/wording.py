@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines import contract
+from pipelines import formatting as fmt
 
 LANGS = ("en", "zh")
+GUIDE_DECIMALS = 0  # of a percent
 
 # Feature -> (English label, Chinese label); the Chinese label is the contract's column name.
 _EN_LABELS = {
@@ -220,6 +222,13 @@ def route_cases(n: int, lang: str) -> str:
 
 
 def pct(p: float) -> str:
-    """A probability as a whole percentage (rounding is monotone, so a printed interval
-    always contains its printed estimate)."""
-    return f"{round(p * 100):.0f}%"
+    """A probability as a whole percent (pipelines/formatting, the one formatting module):
+    a guide speaks of "about 74%", not of tenths."""
+    return fmt.percent(p, GUIDE_DECIMALS)
+
+
+def estimate(p: float, interval: list[float] | None) -> tuple[str, str, str]:
+    """(estimate, low, high) printed with one precision, the interval holding the estimate
+    (formatting.rate_and_interval: bounds rounded outward, more decimals if they meet)."""
+    low, high = interval if interval else (p, p)
+    return fmt.rate_and_interval(p, low, high, GUIDE_DECIMALS)

@@ -14,6 +14,7 @@ import pipelines
 from pipelines import cli, contract
 from pipelines.approval import guide, model_file, registry, scoring, train
 from pipelines.config import Home
+from tests.test_run_command import documented_keys, documented_shape
 
 PROFILE = {"route": "installment", "product": "credit_card", "overdue_days": 45,
            "prior_overdues_12m": 1, "doc_income_proof": True, "doc_bank_statement": False,
@@ -87,6 +88,7 @@ def test_a_model_file_with_an_untrusted_type_is_refused(tmp_path):
 def test_retraining_on_the_same_data_is_no_worse_and_promotes(trained):
     home, first = trained
     again = train.train_and_maybe_promote(home)
+    assert set(again) == documented_keys(documented_shape("train"), "{")  # relief train --json
     assert again["current_before"] == first["version"]
     assert again["current_log_loss_on_this_holdout"] == pytest.approx(
         first["metrics"]["holdout_log_loss"])
