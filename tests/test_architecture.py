@@ -72,3 +72,13 @@ def test_modules_import_only_what_their_row_allows_and_never_a_later_group():
         assert allowed <= made, f"{name}'s row names {sorted(allowed - made)}, not imported"
         later = {m for m in made if modules[m][0] > group}
         assert not later, f"{name} imports {sorted(later)} from a later group"
+
+
+def test_every_package_of_pipelines_is_installed():
+    import tomllib
+
+    declared = set(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))
+                   ["tool"]["setuptools"]["packages"])
+    packages = {"pipelines." + ".".join(p.parent.relative_to(PACKAGE).parts)
+                for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE}
+    assert packages | {"pipelines"} <= declared
