@@ -1,7 +1,7 @@
 -- Synthetic current cases for benchmarks/stats.py, generated inside DuckDB.
 -- $n is replaced by the number of cases. Values are deterministic hashes of the
 -- row number: realistic spread over routes, outcomes, months and segments, with
--- some nulls in every optional column. Not a model of lending: see pipelines/synth.py.
+-- some nulls in every optional column. Not a model of lending: see pipelines/synth/.
 insert into cases by name
 with
 

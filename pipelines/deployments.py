@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pipelines import schedules
 from pipelines.config import Home
+from pipelines.privacy import error_line
 
 DEFAULT_PORT = 4200  # Prefect's own default for `prefect server start`
 PORTS_TRIED = 20  # when the default port is taken: the next free one of 4201-4219
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             kwargs = {"period": args.period} if args.what == "report" else {}
             summary = job_flow(str(home.root), **kwargs)
     except Exception as exc:
-        print(f"relief {args.what} failed: {flows.one_line(exc)}", file=sys.stderr)
+        print(f"relief {args.what} failed: {error_line(exc, with_type=True)}", file=sys.stderr)
         return 1
     print(json.dumps(summary, default=str))
     return 1 if any(r["status"] == "refused" for r in summary["results"]) else 0

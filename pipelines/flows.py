@@ -31,7 +31,7 @@ from prefect.tasks import exponential_backoff
 
 from pipelines import faults, inbox, ingest, runs, schedules, staging, warehouse
 from pipelines.config import Home
-from pipelines.privacy import mask
+from pipelines.privacy import error_line
 from pipelines.runs import Run
 
 # Transient I/O errors are retried: 3 more tries after 1, 2, 4 s (times RETRY_BASE).
@@ -236,15 +236,15 @@ def job(home: Home, flow_name: str, task_runner: str = "serial") -> Iterator[Run
                 run.status = "failed"
                 with contextlib.suppress(Exception):
                     record_run(run.home_root, run.check["run_id"],
-                               {**run.row(), "error_message": one_line(exc)})
+                               {**run.row(), "error_message": error_line(exc, with_type=True)})
                 raise
     except Exception as exc:
-        message = f"{flow_name} failed: {one_line(exc)}"
+        message = f"{flow_name} failed: {error_line(exc, with_type=True)}"
         logger.error(message)
         with contextlib.suppress(Exception):
             create_markdown_artifact(
                 key="relief-run-failure", description=message,
-                markdown=f"# {flow_name} failed\n\n{one_line(exc)}\n\nhome: `{home.root}`\n\n"
+                markdown=f"# {flow_name} failed\n\n{error_line(exc, with_type=True)}\n\nhome: `{home.root}`\n\n"
                          "The last published analysts' database and model are unchanged; "
                          "the next run finishes the work (docs/operations.md).")
         raise
@@ -411,7 +411,3 @@ def _flow_run_id() -> str | None:
     return None
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as one masked line (for logs, artifacts and the runs table)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return mask(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:500]

@@ -121,7 +121,7 @@ def _synthetic_file(text: str) -> str:
 
     from pipelines import synth
 
-    synth._kind(Path(text))  # the one list of the file kinds synth writes
+    synth.file_kind(Path(text))  # the one list of the file kinds synth writes
     return text
 
 

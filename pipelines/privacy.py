@@ -104,6 +104,17 @@ def mask(text: str | None) -> str | None:
     return text
 
 
+def error_line(exc: BaseException, *, with_type: bool = False, limit: int = 500) -> str:
+    """An exception as one masked line for users, logs and the runs table: its message's
+    first line (error messages can quote a file's or a query's values: masked), prefixed
+    by its type's name when with_type, just the name when it has no message; at most
+    limit characters."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if with_type or not text:
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return mask(text)[:limit]
+
+
 def mask_sql(expr: str) -> str:
     """The same masking as mask(), as a DuckDB SQL expression over expr."""
     for pattern, replacement in MASK_STEPS:

@@ -34,9 +34,9 @@ def run(home: Home, cases: int, seed: int, task_runner: str = "serial",
     except warehouse.WriterBusy as exc:
         return failed(str(exc), busy=True)
     except Exception as exc:
-        from pipelines.flows import one_line
+        from pipelines.privacy import error_line
 
-        return failed(one_line(exc))
+        return failed(error_line(exc, with_type=True))
     total = round(time.perf_counter() - started, 3)
     files = [{key: r.get(key) for key in FILE_KEYS} for r in state["results"]]
     outputs = {key: state["outputs"].get(key) for key in OUTPUT_LABELS}

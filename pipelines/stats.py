@@ -24,6 +24,7 @@ import polars as pl
 
 from pipelines import contract, formatting, warehouse
 from pipelines.config import SQL_DIR, Home
+from pipelines.privacy import error_line
 
 # The marts, one table per sql/marts/*.sql file, named after the file.
 MART_NAMES: tuple[str, ...] = tuple(warehouse.mart_definitions())
@@ -167,7 +168,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
     try:
         statements = con.extract_statements(query)
     except duckdb.Error as exc:
-        raise ReadOnlyQueryRefused(f"cannot parse the query: {_first_line(exc)}") from None
+        raise ReadOnlyQueryRefused(f"cannot parse the query: {error_line(exc)}") from None
     if not statements:
         raise ReadOnlyQueryRefused("the query is empty")
     for statement in statements:
@@ -190,13 +191,9 @@ def run_read_only(home: Home, query: str) -> pl.DataFrame:
                 result = con.sql(statement.query)
             return result.pl() if result is not None else pl.DataFrame()
         except duckdb.Error as exc:
-            raise ReadOnlyQueryRefused(_first_line(exc)) from None
+            raise ReadOnlyQueryRefused(error_line(exc)) from None
     finally:
         con.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 # --- presenting frames ------------------------------------------------------------

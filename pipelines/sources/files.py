@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.privacy import mask, mask_sql
+from pipelines.privacy import error_line, mask_sql
 
 SAMPLE_BYTES = 1 << 20
 SOURCE_VIEW = "batch_source"
@@ -183,7 +183,7 @@ def drop_source(con: duckdb.DuckDBPyConnection) -> None:
 
 def _refusal(fmt: str, exc: Exception) -> str:
     what = {"csv": "a CSV table", "parquet": "a Parquet table", "jsonl": "JSON Lines"}[fmt]
-    return f"is not {what} DuckDB can {'parse' if fmt == 'csv' else 'read'}: {_first_line(exc)}"
+    return f"is not {what} DuckDB can {'parse' if fmt == 'csv' else 'read'}: {error_line(exc, limit=200)}"
 
 
 # --- CSV ---------------------------------------------------------------------
@@ -303,11 +303,6 @@ def _finish_csv(con) -> None:
         select line - j - 1 as first_row_after, j as shift
         from (select line, row_number() over (order by line) as j from batch_structural)"""
     )
-
-
-def _first_line(exc: Exception) -> str:
-    # DuckDB's messages can quote file content: mask and keep the first line.
-    return mask(str(exc).strip().splitlines()[0])[:200]
 
 
 # --- Parquet and JSON Lines -----------------------------------------------------

@@ -33,11 +33,11 @@ from pipelines.synth.mechanism import (
     true_probability,
 )
 from pipelines.synth.updates import write_updates
-from pipelines.synth.writers import write_cases
+from pipelines.synth.writers import file_kind, write_cases
 
 __all__ = [
     "AS_OF", "BLOCK_ROWS", "CHANNEL_VALUES", "DEFAULT_CHUNK_ROWS", "DOC_COLUMNS",
     "HARDSHIP_VALUES", "HOLIDAYS", "MONTHS_ROUTES", "PRODUCT_VALUES", "ROUTE_VALUES", "START",
-    "TRUTH_FEATURES", "UNKNOWN_RATE", "UPDATES_AS_OF", "case_id_prefix", "generate",
+    "TRUTH_FEATURES", "UNKNOWN_RATE", "UPDATES_AS_OF", "case_id_prefix", "file_kind", "generate",
     "mechanism_table", "true_decisions", "true_probability", "write_cases", "write_updates",
 ]

@@ -16,7 +16,7 @@ from pipelines import contract
 from pipelines.sources import files
 from pipelines.synth.generation import _observe, _story_block
 from pipelines.synth.mechanism import BLOCK_ROWS, DEFAULT_CHUNK_ROWS, UPDATES_AS_OF
-from pipelines.synth.writers import _kind, _write
+from pipelines.synth.writers import _write, file_kind
 
 _CASE_ID = re.compile(r"^SYN(\d+)-(\d+)$")
 
@@ -34,7 +34,7 @@ def _read_table(path: Path, columns: list[str]) -> tuple[pl.DataFrame, str]:
     Through the ingestion readers (sources/files.py): the same format, encoding and
     header detection as `relief ingest`, so a file relief wrote is read as relief reads
     every file."""
-    _kind(path)  # a name synth writes: .csv, .csv.gz or .parquet
+    file_kind(path)  # a name synth writes: .csv, .csv.gz or .parquet
     zh_of = {c.name: c.zh for c in contract.COLUMNS}
     con = duckdb.connect()
     try:
@@ -112,7 +112,7 @@ def write_updates(earlier: Path, out: Path, seed: int | None = None, as_of: date
     match the case_ids. lang defaults to the earlier file's. Returns label -> path.
     """
     earlier, out = Path(earlier), Path(out)
-    _kind(out)
+    file_kind(out)
     before = _read_earlier(earlier)
     if seed is not None and seed != before.seed:
         raise ValueError(f"{earlier}: its case_ids carry seed {before.seed}, not {seed}")

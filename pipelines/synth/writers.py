@@ -34,7 +34,8 @@ def _to_zh(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _kind(path: Path) -> str:
+def file_kind(path: Path) -> str:
+    """The kind of file synth writes, by name: csv, csv.gz or parquet (ValueError otherwise)."""
     name = path.name.lower()
     for suffix, kind in ((".csv.gz", "csv.gz"), (".csv", "csv"), (".parquet", "parquet")):
         if name.endswith(suffix):
@@ -51,7 +52,7 @@ class _TableWriter:
 
     def __init__(self, path: Path, encoding: str = "utf-8", float_precision: int = 2):
         self.path = path
-        self.kind = _kind(path)
+        self.kind = file_kind(path)
         self.encoding = encoding
         self.float_precision = float_precision
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ def write_cases(out: Path, cases: int, seed: int, lang: str = "en", truth: Path 
     """
     _check(cases, seed)
     out, truth = Path(out), (Path(truth) if truth is not None else None)
-    _kind(out)
+    file_kind(out)
     if truth is not None:
-        _kind(truth)
+        file_kind(truth)
     return _write(generate(cases, seed), out, lang, truth, progress)
