@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from pipelines import __version__, contract, options
 from pipelines.config import Home, InstallIncomplete
@@ -82,14 +83,56 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
 # --- synth -----------------------------------------------------------------------
 
 
-def cmd_synth(args: argparse.Namespace, home: Home) -> int:
+def _synth_stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".csv.gz", ".csv", ".parquet"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _progress_bar(total: int):
+    """A rich progress bar on a terminal (stderr), else nothing."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    task = bar.add_task("synthesising cases", total=total)
+    return bar, (lambda rows: bar.advance(task, rows))
+
+
+def _write_synth(home: Home, *, cases: int, seed: int, out: str | None, truth: str | None,
+                 lang: str, updates_of: str | None) -> dict[str, str]:
+    """`relief synth`: cases (default home.inbox/synthetic-seed<S>-<N>.csv), or with
+    updates_of an update batch of that file (default home.inbox/<stem>-update<ext>).
+    With updates_of, the seed comes from the earlier file's case_ids."""
     from pipelines import synth
 
+    if updates_of is not None:
+        if truth is not None:
+            raise ValueError("--truth applies to new cases; an update batch re-states the truth "
+                             "of the earlier file's cases unchanged")
+        earlier = Path(updates_of)
+        ext = earlier.name[len(_synth_stem(earlier)):]
+        target = Path(out) if out else home.inbox / f"{_synth_stem(earlier)}-update{ext}"
+        return synth.write_updates(earlier, target, None,
+                                   lang=lang if lang != "en" else None)
+    target = Path(out) if out else home.inbox / f"synthetic-seed{seed}-{cases}.csv"
+    bar, advance = _progress_bar(cases)
+    if bar is None:
+        return synth.write_cases(target, cases, seed, lang, Path(truth) if truth else None)
+    with bar:
+        return synth.write_cases(target, cases, seed, lang, Path(truth) if truth else None, advance)
+
+
+def cmd_synth(args: argparse.Namespace, home: Home) -> int:
     if args.cases is None and args.updates_of is None:
         print("relief synth: error: --cases is required (unless --updates-of)", file=sys.stderr)
         return 2
     try:
-        written = synth.write_cli(
+        written = _write_synth(
             home, cases=args.cases, seed=args.seed, out=args.out, truth=args.truth,
             lang=args.lang, updates_of=args.updates_of,
         )

@@ -126,9 +126,10 @@ def _synthetic_file(text: str) -> str:
 
 
 def _port(text: str) -> int:
+    """A port for the local Prefect server: an unprivileged one, 1024 to 65535."""
     value = _count(1)(text)
-    if value > 65535:
-        raise ValueError(f"a port is 1 to 65535, got {value}")
+    if not 1024 <= value <= 65535:
+        raise ValueError(f"a port from 1024 to 65535, got {value}")
     return value
 
 

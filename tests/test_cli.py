@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from pipelines import cli
@@ -92,3 +93,23 @@ def test_a_guide_without_a_model_exits_1_in_one_line(capsys, tmp_path):
     code, err = run(["--home", str(tmp_path), "guide", "--route", "installment",
                      "--product", "credit_card"], capsys)
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_synth_writes_to_the_inbox_by_default_and_its_updates_beside(capsys, tmp_path):
+    home = tmp_path / "home"
+    truth = tmp_path / "t.csv"
+    code, err = run(["--home", str(home), "synth", "--cases", "1000", "--seed", "9",
+                     "--truth", str(truth)], capsys)
+    assert code == 0, err
+    cases = home / "data" / "inbox" / "synthetic-seed9-1000.csv"
+    assert cases.is_file()
+    frame = pl.read_csv(truth)
+    assert frame.columns == ["case_id", "true_probability"] and frame.height == 1_000
+    assert frame["true_probability"].is_between(0, 1).all()
+    code, err = run(["--home", str(home), "synth", "--updates-of", str(cases), "--json"], capsys)
+    assert code == 0, err
+    assert (home / "data" / "inbox" / "synthetic-seed9-1000-update.csv").is_file()
+    code, err = run(["--home", str(home), "synth", "--updates-of", str(cases), "--truth",
+                     str(tmp_path / "t2.csv")], capsys)
+    assert code == 1 and "truth" in err and "Traceback" not in err
+    assert not (tmp_path / "t2.csv").exists()

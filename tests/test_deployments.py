@@ -49,11 +49,14 @@ def test_a_taken_port_is_refused_when_asked_for_and_skipped_by_default(monkeypat
     assert told == [f"relief serve: port {port} is in use: using {chosen}"]
 
 
-def test_serve_against_a_server_that_does_not_answer_says_so(home, monkeypatch, capsys):
+def test_serve_against_a_server_that_does_not_answer_says_so(home, capsys):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from pipelines import cli
 
-    monkeypatch.setenv("PREFECT_API_URL", f"http://{deployments.HOST}:{free_port()}/api")
-    assert cli.main(["serve", "--home", str(home.root)]) == 1
+    # As a Prefect setting, so that it wins over any server this test session runs.
+    with temporary_settings({PREFECT_API_URL: f"http://{deployments.HOST}:{free_port()}/api"}):
+        assert cli.main(["serve", "--home", str(home.root)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("relief serve: the Prefect server at http://127.0.0.1:")
     assert "does not answer: start it, or unset PREFECT_API_URL" in err
@@ -134,9 +137,13 @@ def test_serve_starts_prefects_server_with_its_ui_runs_relief_main_and_stops_cle
         deployment = poll(lambda: httpx.get(f"{address}/api/deployments/name/relief-main/relief-main"),
                           lambda r: r.status_code == 200, deadline, "the relief-main deployment")
         assert deployment.json()["parameters"] == {"home_root": str(home.root)}
-        created = httpx.post(f"{address}/api/deployments/{deployment.json()['id']}/create_flow_run",
-                             json={"parameters": {"home_root": str(home.root), "cases": 2000,
-                                                  "seed": 5}})
+        # Prefect's SQLite-backed server answers 503 while its database is busy (a loaded
+        # machine); the request created nothing then, so it is asked again.
+        created = poll(
+            lambda: httpx.post(f"{address}/api/deployments/{deployment.json()['id']}/create_flow_run",
+                               json={"parameters": {"home_root": str(home.root), "cases": 2000,
+                                                    "seed": 5}}),
+            lambda r: r.status_code != 503, deadline, "the flow run to be created")
         assert created.status_code == 201, created.text
         run_id = created.json()["id"]
         final = poll(lambda: httpx.get(f"{address}/api/flow_runs/{run_id}").json(),

@@ -12,8 +12,9 @@ from pipelines import run_command
 CLI_DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
-def documented_run_shape() -> str:
-    section = CLI_DOC.read_text("utf-8").split("## `relief run`", 1)[1].split("\n## ", 1)[0]
+def documented_shape(command: str) -> str:
+    """The first code block after `--json` in docs/cli.md's section for the command."""
+    section = CLI_DOC.read_text("utf-8").split(f"## `relief {command}`", 1)[1].split("\n## ", 1)[0]
     return section.split("`--json`", 1)[1].split("```", 2)[1]
 
 
@@ -37,7 +38,7 @@ def documented_keys(block: str, opening: str) -> set[str]:
 
 
 def test_the_documented_shape_is_what_run_returns():
-    block = documented_run_shape()
+    block = documented_shape("run")
     failed = run_command.failed("OSError: disk full")
     assert documented_keys(block, "{") == set(failed)
     assert documented_keys(block, '"outputs": {') == set(failed["outputs"])

@@ -14,7 +14,6 @@ import polars as pl
 import pytest
 
 from pipelines import contract, synth
-from pipelines.config import Home
 
 CASES = 100_000
 SEED = 20250101
@@ -109,23 +108,6 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="lang"):
         synth.write_cases(tmp_path / "cases.csv", 10, 1, lang="fr")
     assert not list(tmp_path.iterdir())
-
-
-def test_write_cli_defaults_to_the_inbox(tmp_path: Path) -> None:
-    home = Home(tmp_path)
-    written = synth.write_cli(home, cases=1_000, seed=9, out=None, truth=str(tmp_path / "t.csv"),
-                              lang="en", updates_of=None)
-    assert written["cases"] == str(home.inbox / "synthetic-seed9-1000.csv")
-    truth = pl.read_csv(written["truth"])
-    assert truth.columns == ["case_id", "true_probability"]
-    assert truth.height == 1_000
-    assert truth["true_probability"].is_between(0, 1).all()
-    update = synth.write_cli(home, cases=None, seed=20250101, out=None, truth=None, lang="en",
-                             updates_of=written["cases"])
-    assert update == {"updates": str(home.inbox / "synthetic-seed9-1000-update.csv")}
-    with pytest.raises(ValueError, match="truth"):
-        synth.write_cli(home, cases=None, seed=9, out=None, truth=str(tmp_path / "t2.csv"),
-                        lang="en", updates_of=written["cases"])
 
 
 # --- the contract's rules -----------------------------------------------------------------

@@ -23,7 +23,7 @@ import numpy as np
 
 from pipelines import contract, warehouse
 from pipelines.approval import features as F
-from pipelines.approval import registry, wording
+from pipelines.approval import registry, scoring, wording
 from pipelines.config import SQL_DIR, Home
 
 SIMILAR_CASES_SQL = SQL_DIR / "model" / "similar_cases.sql"
@@ -102,7 +102,7 @@ SCORING_CHUNK_ROWS = 1024  # many rows at once: chunks keep the tree walk's arra
 
 
 def _positive(model, X: np.ndarray) -> np.ndarray:
-    if isinstance(model, registry.ScoringModel):  # numpy on a few rows: no thread pools
+    if isinstance(model, scoring.ScoringModel):  # numpy on a few rows: no thread pools
         if len(X) <= SCORING_CHUNK_ROWS:
             return model.predict_proba(X)[:, 1]
         return np.concatenate([model.predict_proba(X[i:i + SCORING_CHUNK_ROWS])[:, 1]

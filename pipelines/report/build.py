@@ -605,7 +605,10 @@ def headline_markdown(report_dir: Path, lang: str = "en") -> str:
              "|---|---|---|---|---|"]
     for r in body:
         v = [r[i] for i in idx]
-        rate = "suppressed" if v[4] == "suppressed" else (
-            f"{float(v[4]) * 100:.1f}% ({float(v[5]) * 100:.1f}–{float(v[6]) * 100:.1f}%)")
+        if v[4] in ("suppressed", ""):  # suppressed, or a rate of nobody
+            rate = v[4] or "—"
+        else:
+            shown, low, high = formatting.rate_and_interval(float(v[4]), float(v[5]), float(v[6]))
+            rate = f"{shown} ({low}–{high})"
         lines.append(f"| {value_label(lang, v[0])} | {v[1]} | {v[2]} | {v[3]} | {rate} |")
     return "\n".join(lines) + "\n"

@@ -1,10 +1,12 @@
 -- Days to decision quantiles from the Kaplan-Meier observations a group already
--- counts (histogram(km_observation(...)), 30_survival.sql): its uncensored (even) keys
--- are exactly the decided cases with a decided_on and their days, so the marts get
+-- counts (histogram(km_observation(...)), 30_survival.sql): its uncensored entries
+-- (even keys, day * 2) are exactly the decided cases with a decided_on and their
+-- days, so the marts get
 -- quantile_cont(days to decision, q) without a second aggregate holding every
 -- value (benchmarks/stats.py; tests/test_stats.py checks it equals quantile_cont).
 
--- quantile_cont over the decided days of a km_observation histogram: the value at
+-- quantile_cont over the decided days of a km_observation histogram (keys day * 2 +
+-- censored: the even keys are the decided days, doubled): the value at
 -- position (n - 1) * q of the sorted days, interpolated between its neighbours as
 -- quantile_cont does (lo + (hi - lo) * fraction); null when nothing was decided.
 create or replace macro decided_days_quantile(observations, q) as (

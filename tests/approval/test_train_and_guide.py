@@ -12,8 +12,9 @@ import pytest
 
 import pipelines
 from pipelines import cli, contract
-from pipelines.approval import guide, registry, train
+from pipelines.approval import guide, model_file, registry, scoring, train
 from pipelines.config import Home
+from tests.test_run_command import documented_keys, documented_shape
 
 PROFILE = {"route": "installment", "product": "credit_card", "overdue_days": 45,
            "prior_overdues_12m": 1, "doc_income_proof": True, "doc_bank_statement": False,
@@ -61,7 +62,7 @@ def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
         "card.md", "metadata.json", "model.skops", "scoring.npz"]
     assert registry.current_version(home) == result["version"]
     assert not [p for p in home.models.iterdir() if p.name.startswith(".")]
-    assert registry.untrusted_in(folder / "model.skops") == []
+    assert model_file.untrusted_in(folder / "model.skops") == []
     card = (folder / "card.md").read_text("utf-8")
     for heading in ("## Intended use", "Not for", "## Data", "## Metrics",
                     "## Limits", "## Group results", "Largest calibration gap"):
@@ -73,7 +74,7 @@ def test_version_folder_is_complete_and_loads_with_explicit_trust_only(trained):
 
 
 def test_a_model_file_with_an_untrusted_type_is_refused(tmp_path):
-    sio = registry._skops_io()
+    sio = model_file._skops_io()
     home = Home.resolve(tmp_path)
     (home.models / "v1").mkdir(parents=True)
     from sklearn.dummy import DummyClassifier
@@ -87,6 +88,7 @@ def test_a_model_file_with_an_untrusted_type_is_refused(tmp_path):
 def test_retraining_on_the_same_data_is_no_worse_and_promotes(trained):
     home, first = trained
     again = train.train_and_maybe_promote(home)
+    assert set(again) == documented_keys(documented_shape("train"), "{")  # relief train --json
     assert again["current_before"] == first["version"]
     assert again["current_log_loss_on_this_holdout"] == pytest.approx(
         first["metrics"]["holdout_log_loss"])
@@ -134,7 +136,7 @@ def test_guide_from_the_scoring_form_equals_the_guide_from_model_skops(trained, 
     meta = registry.load_metadata(home, result["version"])
     assert meta["scoring_form"]["file"] == "scoring.npz"
     fast = guide.expectations(home, PROFILE)
-    assert isinstance(registry.load_current(home)[1]["model"], registry.ScoringModel)
+    assert isinstance(registry.load_current(home)[1]["model"], scoring.ScoringModel)
     monkeypatch.setattr(registry, "load_scoring", lambda home, version: None)
     assert guide.expectations(home, PROFILE) == fast
 

@@ -1,4 +1,4 @@
-"""The registry's scoring form (scoring.npz): the same probabilities as the scikit-learn
+"""The scoring form (scoring.npz): the same probabilities as the scikit-learn
 models it is exported from, arrays only, and refused when it cannot be exact."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipelines.approval import features as F
-from pipelines.approval import registry, train
+from pipelines.approval import registry, scoring, train
 from pipelines.config import Home
 
 
@@ -47,16 +47,16 @@ def test_scoring_form_gives_the_models_probabilities(candidate, method, dropped)
     model = train.calibrate(base, X_cal, y_cal, method) if method else base
     refit = train.calibrate(base, X_cal[:200], y_cal[:200], method) if method else base
     bundle = {"model": model, "bootstrap": [refit]}
-    arrays = registry.scoring_arrays(bundle)
+    arrays = scoring.scoring_arrays(bundle)
     assert all(a.dtype != object for a in arrays.values())
-    rows = registry.scoring_check_rows(feature_rows(300, seed=3)[0])
+    rows = scoring.scoring_check_rows(feature_rows(300, seed=3)[0])
     assert len(rows) == 1_200 and np.isnan(rows).any()
     for fitted, prefix in ((model, "model."), (refit, "bootstrap.0.")):
         expected = fitted.predict_proba(rows)
-        got = registry.ScoringModel(arrays, prefix).predict_proba(rows)
+        got = scoring.ScoringModel(arrays, prefix).predict_proba(rows)
         assert got.shape == expected.shape
-        assert np.max(np.abs(got - expected)) <= registry.SCORING_TOLERANCE
-    assert registry.check_scoring(bundle, arrays, rows) <= registry.SCORING_TOLERANCE
+        assert np.max(np.abs(got - expected)) <= scoring.SCORING_TOLERANCE
+    assert scoring.check_scoring(bundle, arrays, rows) <= scoring.SCORING_TOLERANCE
 
 
 def test_an_unsupported_model_is_refused():
@@ -64,8 +64,8 @@ def test_an_unsupported_model_is_refused():
     from sklearn.pipeline import Pipeline
 
     X, y = feature_rows(50, seed=4)
-    with pytest.raises(registry.UnsupportedModel):
-        registry.scoring_arrays({"model": Pipeline([("m", DummyClassifier())]).fit(X, y),
+    with pytest.raises(scoring.UnsupportedModel):
+        scoring.scoring_arrays({"model": Pipeline([("m", DummyClassifier())]).fit(X, y),
                                  "bootstrap": []})
 
 
@@ -99,11 +99,11 @@ def test_save_version_writes_a_checked_scoring_form_that_the_guide_loads(tmp_pat
     folder = home.models / version
     record = json.loads((folder / registry.METADATA_FILE).read_text("utf-8"))["scoring_form"]
     assert record["file"] == registry.SCORING_FILE and record["checked_rows"] == 4 * 500
-    assert record["max_abs_difference"] <= registry.SCORING_TOLERANCE
+    assert record["max_abs_difference"] <= scoring.SCORING_TOLERANCE
     with np.load(folder / registry.SCORING_FILE, allow_pickle=False) as npz:
         assert "model.kind" in npz.files
     _, loaded, _ = registry.load_current(home)
-    assert isinstance(loaded["model"], registry.ScoringModel) and len(loaded["bootstrap"]) == 1
+    assert isinstance(loaded["model"], scoring.ScoringModel) and len(loaded["bootstrap"]) == 1
     expected = bundle["model"].predict_proba(X)[:, 1]
     assert np.max(np.abs(loaded["model"].predict_proba(X)[:, 1] - expected)) <= 1e-9
 
