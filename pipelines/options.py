@@ -119,9 +119,9 @@ def _count(minimum: int) -> Callable[[str], int]:
 def _synthetic_file(text: str) -> str:
     from pathlib import Path
 
-    from pipelines import synth
+    from pipelines.synth import writers
 
-    synth._kind(Path(text))  # the one list of the file kinds synth writes
+    writers._kind(Path(text))  # the one list of the file kinds synth writes
     return text
 
 
