@@ -1,9 +1,12 @@
-"""Realistic expectations for one profile: `relief guide` and expectations().
+"""Realistic expectations for one profile or many: `relief guide`, expectations() and
+expectations_for_rows() (docs/model.md).
 
 For the route asked and every other route: the calibrated probability of approval
-(full or partial), a 90% interval for that estimate, the decided past cases like
-this one and their observed rate, the factors that move the estimate away from the
-route's typical case, warnings, and a two-sentence summary in English and Chinese.
+(full or partial), a 90% interval for that estimate (widened where the profile lies
+beyond what the model saw, which is scored at the data's edge), the decided past cases
+like this one and their observed rate, the factors that move the estimate away from the
+route's typical case, warnings (English or Chinese: wording.py), and a two-sentence
+summary in both languages. Guide loads a model once and answers many profiles in batches.
 
 Interactive and cold-started: imports stay lean (no polars, Prefect, skops), the models
 load through registry: from the version's scoring.npz (arrays only, checked against
