@@ -119,7 +119,7 @@ def _count(minimum: int) -> Callable[[str], int]:
 def _synthetic_file(text: str) -> str:
     from pathlib import Path
 
-    from pipelines.synth import writers
+    from pipelines import synth
 
     synth.file_kind(Path(text))  # the one list of the file kinds synth writes
     return text
