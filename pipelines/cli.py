@@ -24,25 +24,9 @@ class CommandError(Exception):
     """A failure to report in one line and exit 1 (no traceback)."""
 
 
-def _bool(text: str) -> bool:
-    """A yes/no option, spelled as the contract accepts it in case files."""
-    low = text.strip().lower()
-    if low in contract.TRUE_SPELLINGS:
-        return True
-    if low in contract.FALSE_SPELLINGS:
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
 def _print_json(value) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
-
-
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 # --- ingest ----------------------------------------------------------------------

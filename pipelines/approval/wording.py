@@ -67,10 +67,6 @@ def route_name(route: str, lang: str) -> str:
     return route if lang == "en" else contract.zh_label(contract.ROUTES, route)
 
 
-def route_phrase(route: str, lang: str) -> str:
-    return ROUTE_EN[route] if lang == "en" else contract.zh_label(contract.ROUTES, route)
-
-
 def show(name: str, value: Any, lang: str) -> str:
     """A feature's value as a person reads it, with its unit."""
     if value is None:
