@@ -98,15 +98,9 @@ def parse_value(name: str, value: Any) -> Any:
 # --- the model's answers ------------------------------------------------------------
 
 
-SCORING_CHUNK_ROWS = 1024  # many rows at once: chunks keep the tree walk's arrays small
-
-
 def _positive(model, X: np.ndarray) -> np.ndarray:
-    if isinstance(model, scoring.ScoringModel):  # numpy on a few rows: no thread pools
-        if len(X) <= SCORING_CHUNK_ROWS:
-            return model.predict_proba(X)[:, 1]
-        return np.concatenate([model.predict_proba(X[i:i + SCORING_CHUNK_ROWS])[:, 1]
-                               for i in range(0, len(X), SCORING_CHUNK_ROWS)])
+    if isinstance(model, scoring.ScoringModel):  # numpy (or the compiled tree walk for
+        return model.predict_proba(X)[:, 1]     # many rows): no thread pools
     # One thread: a handful of rows, and OpenMP spin-waits are slow on a busy machine.
     from threadpoolctl import threadpool_limits
 

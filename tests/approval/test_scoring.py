@@ -120,3 +120,23 @@ def test_without_a_scoring_form_the_guide_loads_model_skops(tmp_path, monkeypatc
     assert record["file"] is None and "differs" in record["reason"]
     _, loaded, _ = registry.load_current(home)
     assert type(loaded["model"]).__name__ == "CalibratedClassifierCV"
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic", None])
+def test_the_compiled_tree_walk_gives_exactly_the_numpy_walks_probabilities(method,
+                                                                             monkeypatch):
+    X, y = feature_rows(1_500, seed=1)
+    X_cal, y_cal = feature_rows(400, seed=2)
+    base = train.make_boosting(len(X)).fit(X, y)
+    model = train.calibrate(base, X_cal, y_cal, method) if method else base
+    arrays = scoring.scoring_arrays({"model": model, "bootstrap": []})
+    # Unknown, far-out and never-seen values too; enough rows for the compiled walk.
+    rows = np.vstack([scoring.scoring_check_rows(feature_rows(600, seed=3)[0])] * 2)
+    assert len(rows) >= scoring.COMPILED_MIN_ROWS
+    compiled = scoring.ScoringModel(arrays, "model.")
+    assert compiled._compiled_trees() is not None
+    fast = compiled.predict_proba(rows)
+    monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)
+    plain = scoring.ScoringModel(arrays, "model.").predict_proba(rows)
+    assert np.array_equal(fast, plain)
+    assert np.max(np.abs(fast - model.predict_proba(rows))) <= scoring.SCORING_TOLERANCE

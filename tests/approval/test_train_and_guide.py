@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 import pipelines
-from pipelines import cli, contract
+from pipelines import cli, contract, synth
+from pipelines.approval import features as F
 from pipelines.approval import guide, model_file, registry, scoring, train
 from pipelines.config import Home
 from tests.test_run_command import documented_keys, documented_shape
@@ -320,3 +321,20 @@ def test_current_pointer_is_replaced_by_rename(tmp_path, trained):
     registry.promote(other, "v-linked")
     assert other.current_model.read_text() == "v-linked\n"
     assert [p.name for p in other.models.iterdir() if p.name.startswith(".")] == []
+
+
+def test_many_profiles_through_the_compiled_tree_walk_get_the_same_answers(trained,
+                                                                            monkeypatch):
+    home, _ = trained
+    loaded = guide.Guide.load(home)
+    models = [loaded.bundle["model"], *loaded.bundle["alternative"]]
+    boosting = next(m for m in models if m.kind == "boosting")
+    # The boosting candidate answers (chosen or not): its walk is what is compared.
+    loaded.bundle = {**loaded.bundle, "model": boosting, "bootstrap": [boosting, boosting]}
+    frame = pl.concat(list(synth.generate(400, seed=99))).head(400)
+    profiles = [guide.check_profile(row) for row in frame.to_dicts()]
+    assert len(profiles) * len(F.ROUTES) >= scoring.COMPILED_MIN_ROWS
+    fast = loaded.answer(profiles)
+    assert boosting._compiled not in (False, None)  # the compiled walk did answer
+    monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)  # the numpy walk only
+    assert loaded.answer(profiles) == fast
