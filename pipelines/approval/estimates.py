@@ -16,7 +16,7 @@ from pipelines.approval import features as F
 from pipelines.approval import misspecification, scoring
 
 FEW_CATEGORY_CASES = 30
-Z_90 = 1.6448536269514722  # the normal's 95th percentile: a two-sided 90% interval
+Z_90 = misspecification.Z_90
 
 
 def positive(model, X: np.ndarray) -> np.ndarray:
@@ -52,20 +52,15 @@ def intervals(p: np.ndarray, refit_predictions: list[np.ndarray], refit_rows: in
       (misspecification.refit_terms);
     - model form: how far the other candidate (as calibrated) is from p, where two
       reasonable models fitted to the same data disagree, the data do not settle it;
-    - misspecification the holdout showed for the route (`misspecified`: variance per row,
-      logit², misspecification.route_variance), times z².
+    - misspecification: where the holdout showed intervals too narrow for the route
+      (`misspecified`: variance per row, logit², misspecification.row_variance), times z².
     `extra` (logit units per row) is added to the half-width: the widening beyond the
     data (beyond_the_data). None with fewer than 2 refits."""
     if len(refit_predictions) < 2:
         return None
-    from scipy.stats import t as student_t  # already loaded by scikit-learn
-
-    multiplier = float(student_t.ppf(0.95, df=len(refit_predictions) - 1))
     centre = _logit(p)
-    spread, bias = misspecification.refit_terms(p, refit_predictions, refit_rows, model_rows)
-    variance = (multiplier * spread) ** 2 + bias ** 2
-    for other in alternative_predictions or []:
-        variance = variance + (_logit(other) - centre) ** 2
+    variance = misspecification.interval_variance(p, refit_predictions, refit_rows, model_rows,
+                                                  alternative_predictions or [])
     if misspecified is not None:
         variance = variance + Z_90 ** 2 * misspecified
     half = np.sqrt(variance) + (0.0 if extra is None else extra)
@@ -178,11 +173,9 @@ def scored(bundle: dict, meta: dict, X: np.ndarray):
     refit_predictions = [positive(m, X) for m in bundle["bootstrap"]]
     alternative = [positive(m, X) for m in bundle.get("alternative", [])]
     rows = meta["rows"]
-    by_route = np.array([meta.get("misspecification", {}).get(route, {}).get("variance", 0.0)
-                         for route in F.categories("route")])
     bounds = intervals(p, refit_predictions, rows["bootstrap_rows_per_refit"],
                        rows.get("fit_used_by_chosen_model", rows["fit"]), alternative, extra,
-                       by_route[X[:, F.ROUTE_INDEX].astype(int)])
+                       misspecification.row_variance(meta.get("misspecification", {}), X, p))
     if bounds is not None:
         for i, edge in enumerate(edges):
             if edge.no_route:

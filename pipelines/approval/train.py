@@ -172,7 +172,7 @@ def train(data: TrainingSet, seed: int = candidates.SEED) -> TrainingResult:
     rows = np.arange(len(holdout))
     if len(rows) > MISSPECIFICATION_MAX_ROWS:
         rows = np.sort(rng.choice(len(rows), MISSPECIFICATION_MAX_ROWS, replace=False))
-    misspecified = misspecification.route_variance(
+    misspecified = misspecification.route_terms(
         holdout.X[rows], holdout.y[rows], holdout_p[chosen][rows],
         [candidates.positive(m, holdout.X[rows]) for m in refits], bootstrap_rows,
         results[chosen].fit_rows) if len(refits) >= 2 else {}
