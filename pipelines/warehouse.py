@@ -42,8 +42,9 @@ MACROS_DIR = SQL_DIR / "macros"
 # The layers built on the cases at each refresh, in this order (docs/architecture.md):
 # per-case facts and monthly cells, then the marts on them.
 FACTS_DIR = SQL_DIR / "facts"
-# The refresh's own bookkeeping (mart_refreshes).
-REFRESH_SQL = SQL_DIR / "refresh"
+# This module's own statements: the migrations ledger, the refresh's state and
+# its bookkeeping (mart_refreshes).
+WAREHOUSE_SQL = SQL_DIR / "warehouse"
 
 WRITER_WAIT_SECONDS = 30.0  # RELIEF_WRITER_WAIT overrides, read when a wait starts
 
@@ -61,6 +62,11 @@ class NoAnalystsDatabase(RuntimeError):
 
 
 # --- migrations ------------------------------------------------------------------
+
+
+def _own_sql(name: str) -> str:
+    """sql/warehouse/<name>.sql."""
+    return (WAREHOUSE_SQL / f"{name}.sql").read_text("utf-8")
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,9 @@ def migrate(
 ) -> list[int]:
     """Apply the migrations not yet recorded, then (re)create the shared macros;
     return the versions applied."""
-    con.execute(
-        "create table if not exists schema_migrations "
-        "(version integer primary key, name varchar not null, applied_at timestamp not null)"
-    )
-    known = migrations(schema_dir)
-    applied = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
+    known = migrations(schema_dir)  # first: an install without its SQL says so
+    con.execute(_own_sql("create_migrations_ledger"))
+    applied = {row[0] for row in con.execute(_own_sql("applied_migrations")).fetchall()}
     newest_code = max((m.version for m in known), default=0)
     if applied and max(applied) > newest_code:
         raise SchemaTooNew(
@@ -117,9 +120,8 @@ def migrate(
         con.execute("begin transaction")
         try:
             con.execute(m.sql)
-            con.execute(
-                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, utc_now()]
-            )
+            con.execute(_own_sql("record_migration"),
+                        {"version": m.version, "name": m.name, "applied_at": utc_now()})
             con.execute("commit")
         except Exception:
             con.execute("rollback")
@@ -183,7 +185,7 @@ def refresh_marts(
 
     Facts and marts read only cases (and the small routes table), so what they show
     is fixed by the newest batch in cases, the row counts of cases and case_versions
-    (sql/refresh/refresh_state.sql) and their SQL with the macros it calls; when all
+    (sql/warehouse/refresh_state.sql) and their SQL with the macros it calls; when all
     four equal the last refresh's (mart_refreshes), nothing is done and False is
     returned: a batch that loaded nothing (unchanged, refused) costs no refresh.
     Otherwise every layer is rebuilt in order in one transaction, so a reader never
@@ -199,8 +201,8 @@ def refresh_marts(
     definitions_hash = hashlib.sha256(
         "\n".join(f"{name}\n{query}" for name, query in hashed.items()).encode("utf-8")
     ).hexdigest()
-    state = con.execute(_refresh_sql("refresh_state")).fetchall()[0]
-    last = con.execute(_refresh_sql("last_refresh")).fetchall()
+    state = con.execute(_own_sql("refresh_state")).fetchall()[0]
+    last = con.execute(_own_sql("last_refresh")).fetchall()
     if not force and last and last[0] == (*state, definitions_hash):
         return False
     started = time.perf_counter()
@@ -209,7 +211,7 @@ def refresh_marts(
         for name, query in {**facts, **marts}.items():
             _materialize(con, name, query)
         last_batch_id, cases, case_versions = state
-        con.execute(_refresh_sql("record_refresh"), {
+        con.execute(_own_sql("record_refresh"), {
             "refreshed_at": utc_now(), "last_batch_id": last_batch_id, "cases": cases,
             "case_versions": case_versions, "definitions_hash": definitions_hash,
             "seconds": time.perf_counter() - started})
@@ -220,15 +222,11 @@ def refresh_marts(
     return True
 
 
-def _refresh_sql(name: str) -> str:
-    return (REFRESH_SQL / f"{name}.sql").read_text("utf-8")
-
-
 def _materialize(con: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
     """Create or replace name as a table or a view, as its file says; an object of the
     other kind left by an older definition is dropped first."""
     kind = materialization(query)
-    existing = con.execute(_refresh_sql("object_kind"), {"name": name}).fetchall()
+    existing = con.execute(_own_sql("object_kind"), {"name": name}).fetchall()
     if existing and (existing[0][0] == "VIEW") != (kind == "view"):
         con.execute(f"drop {'view' if existing[0][0] == 'VIEW' else 'table'} {name}")
     con.execute(f"create or replace {kind} {name} as\n{query}")
