@@ -2,15 +2,9 @@
 -- interval, time to decision, waived amount and plan breakage (CASE-RECORDS.md).
 -- Every route of the contract appears, with zero counts and null rates when nobody
 -- asked for it. Only `cases` (the current version of each case) counts.
--- Speed (benchmarks/stats.py): one scan of cases; per-case flags computed once;
--- routes without cases get empty_outcome_summary() instead of placeholder rows.
+-- Speed (benchmarks/stats.py): one pass over case_facts (per-case flags computed
+-- once); routes without cases get empty_outcome_summary() instead of placeholder rows.
 with
-
-case_facts as (
-    select route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-           plan_broken, plan_known, days_to_decision, waived, km_observation
-    from case_outcome_facts()
-),
 
 grouped as (
     select

@@ -2,11 +2,11 @@
 -- value and route. Unknown (null) values form an explicit 'unknown' group, which
 -- every segment lists (with zeros when nothing is unknown); every route is listed
 -- for every value seen. The segment list is contract.SEGMENTS (checked by a test).
--- Speed (benchmarks/stats.py): the per-case values (flags, days to decision,
--- segment labels) are computed once; one scan of cases with grouping sets (route +
--- each segment) only counts and collects quantiles, cheaper than unpivoting the
--- cases tenfold; the small result is unpivoted afterwards, and the routes come from
--- it rather than from another scan of cases. Days fit an INTEGER (4-digit years).
+-- Speed (benchmarks/stats.py): one pass over case_facts with grouping sets (route +
+-- each segment) over the raw columns, which only counts and collects quantiles; the
+-- labels ('unknown', text) are made on the few grouped rows, not per case (cheaper
+-- than labelling every case, and than unpivoting the cases tenfold); the small result
+-- is unpivoted afterwards, and the routes come from it rather than from another scan.
 with
 
 segments as (
@@ -24,29 +24,29 @@ segments as (
     ) as t (segment, position)
 ),
 
-case_facts as (
-    select
-        route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-        plan_broken, plan_known, days_to_decision, waived, km_observation,
-        coalesce(source, 'unknown') as source,
-        coalesce(product, 'unknown') as product,
-        coalesce(channel, 'unknown') as channel,
-        coalesce(overdue_bucket, 'unknown') as overdue_bucket,
-        coalesce(prior_overdues_bucket, 'unknown') as prior_overdues_bucket,
-        coalesce(documents_submitted, 'unknown') as documents_submitted,
-        coalesce(hardship_reason, 'unknown') as hardship_reason,
-        coalesce(broke_prior_agreement::varchar, 'unknown') as broke_prior_agreement,
-        coalesce(age_band, 'unknown') as age_band,
-        coalesce(region, 'unknown') as region
-    from case_outcome_facts()
-),
-
--- in each grouping set every segment column but one is null
+-- in each grouping set every segment column but one is grouped away (grouping() = 1);
+-- a null in the column kept is an unknown value
 grouped_by_set as (
     select
         route,
-        source, product, channel, overdue_bucket, prior_overdues_bucket,
-        documents_submitted, hardship_reason, broke_prior_agreement, age_band, region,
+        case when grouping(source) = 0 then coalesce(source, 'unknown') end as source,
+        case when grouping(product) = 0 then coalesce(product::varchar, 'unknown') end as product,
+        case when grouping(channel) = 0 then coalesce(channel::varchar, 'unknown') end as channel,
+        case when grouping(overdue_bucket) = 0
+             then coalesce(overdue_bucket::varchar, 'unknown') end as overdue_bucket,
+        case when grouping(prior_overdues_bucket) = 0
+             then coalesce(prior_overdues_bucket::varchar, 'unknown') end
+            as prior_overdues_bucket,
+        case when grouping(documents_submitted) = 0
+             then coalesce(documents_submitted::varchar, 'unknown') end as documents_submitted,
+        case when grouping(hardship_reason) = 0
+             then coalesce(hardship_reason::varchar, 'unknown') end as hardship_reason,
+        case when grouping(broke_prior_agreement) = 0
+             then coalesce(broke_prior_agreement::varchar, 'unknown') end
+            as broke_prior_agreement,
+        case when grouping(age_band) = 0 then coalesce(age_band::varchar, 'unknown') end
+            as age_band,
+        case when grouping(region) = 0 then coalesce(region, 'unknown') end as region,
         outcome_facts_summary(
             is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
             plan_broken, plan_known, days_to_decision, waived, km_observation

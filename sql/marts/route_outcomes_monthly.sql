@@ -1,18 +1,12 @@
 -- route_outcomes per calendar month of applied_on: one row per route and month,
 -- for every route and every month from the first to the last month with cases
 -- (months or routes without cases appear with zero counts and null rates).
--- Speed (benchmarks/stats.py): one scan of cases; per-case flags computed once;
+-- Speed (benchmarks/stats.py): one pass over case_facts (per-case flags computed once);
 -- the route x month grid is built from the grouped result, and its empty cells get
 -- empty_outcome_summary() instead of placeholder rows. Cases are grouped by
--- month_index (cheaper than month_of per case), turned back into dates once grouped.
+-- month_number (month_index, cheaper than month_of per case), turned back into dates
+-- once grouped.
 with
-
-case_facts as (
-    select route, month_index(applied_on) as month_number, is_approved, is_partial,
-           is_rejected, is_withdrawn, is_pending, plan_broken, plan_known,
-           days_to_decision, waived, km_observation
-    from case_outcome_facts()
-),
 
 grouped as (
     select
