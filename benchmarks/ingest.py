@@ -22,6 +22,13 @@ are printed beside, and the ratio of CPU seconds (all threads), which moves less
 than wall time when the machine is shared. Last, --batch rows (default 10,000;
 0 skips it) of new cases into each Parquet-built warehouse: what a small batch
 into a big warehouse costs, and how much of it is the mart refresh.
+
+--parts: then, for each canonical file, where relief's time goes, each part timed
+alone in one fresh process (wall and CPU seconds): DuckDB's own load of the file;
+relief's one pass to memory (read, type, check every rule; nothing stored);
+storing those typed rows into `cases` (DuckDB's own insert into a table with the
+types and constraints `cases` needs: what no validation can avoid); the one scan
+that does both (how relief loads a clean file); the mart refresh of publishing.
 """
 
 from __future__ import annotations
@@ -75,6 +82,55 @@ print(json.dumps({"seconds": seconds, "marts_seconds": marts, "serial": serial,
                   "cpu_seconds": usage.ru_utime + usage.ru_stime,
                   "peak_mb": usage.ru_maxrss / 1024}))
 """
+
+
+PARTS = r"""
+import json, sys, tempfile, time
+from pathlib import Path
+import duckdb
+from pipelines import ingest, validate, warehouse
+from pipelines.config import Home
+from pipelines.sources import plan_for
+from pipelines.sources.files import open_source
+path, times = Path(sys.argv[1]), {}
+def timed(name, statement):
+    wall, cpu = time.perf_counter(), time.process_time()
+    statement()
+    times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+with tempfile.TemporaryDirectory(dir=".") as tmp:
+    def duckdb_load():
+        with duckdb.connect(f"{tmp}/duckdb.duckdb") as db:  # closing it writes the checkpoint
+            db.execute(f"create table t as select * from {reader}('{path}')")
+    timed("duckdb load", duckdb_load)
+    con = warehouse.connect_working(Home(Path(tmp).resolve() / "home"))
+    raw = open_source(con, path)
+    plan = plan_for(raw.headers)
+    validate.clean_view(con, plan, raw)
+    meta = ingest.IngestResult("parts", "loaded", source=plan.source)
+    timed("pass to memory", lambda: con.execute("create temp table typed as from batch_valid"))
+    con.execute("begin")
+    ingest.write_batch_meta(con, meta, "parts", 1)
+    timed("store typed rows", lambda: con.execute(
+        "insert into cases by name select v.*, 1 as batch_id from with_derived_buckets('typed') v"))
+    con.execute("rollback")
+    con.execute("begin")
+    ingest.write_batch_meta(con, meta, "parts", 1)
+    timed("one scan", lambda: con.execute(ingest._load_sql("cases")))
+    con.execute("commit")
+    timed("mart refresh", lambda: warehouse.refresh_marts(con, force=True))
+    con.close()
+print(json.dumps(times))
+"""
+PART_NAMES = ("duckdb load", "pass to memory", "store typed rows", "one scan", "mart refresh")
+
+
+def parts(path: Path, workdir: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", PARTS, str(path)], capture_output=True,
+                         text=True, cwd=workdir)
+    if out.returncode != 0:
+        raise SystemExit(f"parts failed on {path}:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def measure(kind: str, path: Path, workdir: Path, home: Path | None = None) -> dict:
@@ -152,6 +208,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000,
                         help="then a batch this size into each Parquet-built warehouse (0: no)")
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep generated files here")
+    parser.add_argument("--parts", action="store_true",
+                        help="then time the parts of relief's load of each canonical file alone")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from pipelines.synth import write_cases
@@ -185,6 +243,16 @@ def main() -> None:
             print(f"{rows:>12} {args.batch:>7} {small['seconds']:>9.2f} "
                   f"{small['marts_seconds']:>8.2f} {small['cpu_seconds']:>13.2f} "
                   f"{small['peak_mb']:>10.0f}", flush=True)
+
+    if args.parts and args.rows:
+        print("\nparts, each alone (wall s / CPU s):")
+        print(f"{'rows':>10} {'format':>8} " + " ".join(f"{name:>17}" for name in PART_NAMES))
+        for rows in args.rows:
+            for fmt in ("csv", "parquet"):
+                timed = parts(workdir / f"cases-{rows}.{fmt}", workdir)
+                print(f"{rows:>10} {fmt:>8} " + " ".join(
+                    f"{timed[name][0]:>8.2f}/{timed[name][1]:<8.2f}" for name in PART_NAMES),
+                    flush=True)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ from pipelines import faults, validate, warehouse
 from pipelines.config import SQL_DIR, Home
 from pipelines.privacy import mask
 from pipelines.sources import Refused, SourcePlan, plan_for
-from pipelines.sources.files import drop_source, open_source
+from pipelines.sources.files import PROGRAMMING_ERRORS, drop_source, open_source, rejected_records
 from pipelines.sources.zipped import readable
 
-LOAD_SQL = SQL_DIR / "load" / "load_batch.sql"
+LOAD_SQL_DIR = SQL_DIR / "load"
 CASE_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".json", ".gz", ".zip")
 
 
@@ -76,7 +76,13 @@ def content_hash(path: Path) -> str:
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto") -> IngestResult:
-    """One file, one batch: loaded whole in one transaction, unchanged, or refused."""
+    """One file, one batch: loaded whole in one transaction, unchanged, or refused.
+
+    A file of clean records is loaded by one scan that reads, types, checks and
+    stores it (`load_in_one_scan`); any other is read again and validated, its
+    rejected records explained and quarantined (`read_and_validate`, `load`). Both
+    give the same rows in every table (tests/test_ingest_paths.py).
+    """
     name = mask(str(path))
     try:
         digest = file_digest(path)
@@ -84,13 +90,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str = "auto"
         return refuse(con, name, None, source, str(exc))
     if already_loaded(con, digest):
         return IngestResult(name, "unchanged")
+    batch_id = None  # taken by the one scan's attempt, and kept if it gives way
     try:
-        plan, counts = read_and_validate(con, path, source)
+        result, batch_id = load_in_one_scan(con, path, name, digest, source)
+        if result is None:
+            plan, counts = read_and_validate(con, path, source)
+            result = IngestResult(name, "loaded", counts.rows_read, counts.rows_loaded,
+                                  counts.rows_quarantined, counts.rows_skipped, plan.source)
+            load(con, result, digest, batch_id)
     except Refused as exc:
-        return refuse(con, name, digest, source, str(exc))
-    result = IngestResult(name, "loaded", counts.rows_read, counts.rows_loaded,
-                          counts.rows_quarantined, counts.rows_skipped, plan.source)
-    load(con, result, digest)
+        return refuse(con, name, digest, source, str(exc), batch_id)
     drop_batch_tables(con)
     return result
 
@@ -126,19 +135,64 @@ def read_and_validate(con: duckdb.DuckDBPyConnection, path: Path,
     return plan, counts
 
 
-def load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> None:
+def load_in_one_scan(con: duckdb.DuckDBPyConnection, path: Path, name: str, digest: str,
+                     source: str = "auto") -> tuple[IngestResult | None, int | None]:
+    """Load a file whose every record is clean with the one statement that reads it.
+
+    In the batch's transaction, cases.sql reads the file through validate.clean_view
+    (typing and checking every per-row rule on the way) straight into cases; the
+    checks that need the whole batch follow (no duplicate case_id, no record the CSV
+    reader rejected), then the versions it replaces and its ingest_log row. A record
+    that is not clean rolls it all back: (None, batch_id) says to validate the batch
+    instead, under the batch id taken here (a sequence does not roll back). Sources
+    that skip records (CFPB) and refused files give (None, None) before any of it.
+    """
+    with readable(path) as data:
+        raw = open_source(con, data)
+        plan = plan_for(raw.headers, source)
+        if plan.skip is not None:
+            return None, None
+        validate.clean_view(con, plan, raw)
+        batch_id = next_batch_id(con)
+        result = IngestResult(name, "loaded", source=plan.source)
+        con.execute("begin transaction")
+        try:
+            write_batch_meta(con, result, digest, batch_id)
+            replaces = holds_cases(con)
+            try:
+                loaded = con.execute(_load_sql("cases")).fetchall()[0][0]
+            except PROGRAMMING_ERRORS:
+                raise
+            except duckdb.Error:  # validate.NOT_CLEAN, or the file's own error (encoding...)
+                loaded = None  # validating the batch explains the records or refuses the file
+            faults.point("read")
+            if loaded is None or rejected_records(con, raw) or batch_has_duplicate_ids(con):
+                con.execute("rollback")
+                return None, batch_id
+            result.rows_read = result.rows_loaded = loaded
+            write_batch_meta(con, result, digest, batch_id)
+            if replaces:
+                con.execute(_load_sql("versions"))
+            con.execute(_load_sql("ingest_log"))
+            faults.point("load")
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    return result, batch_id
+
+
+def load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str,
+         batch_id: int | None = None) -> None:
+    """Load a validated batch (batch_valid, batch_quarantine) in one transaction."""
+    batch_id = next_batch_id(con) if batch_id is None else batch_id
     con.execute("begin transaction")
     try:
-        con.execute("drop table if exists batch_meta")
-        con.execute(
-            "create temp table batch_meta as select nextval('batch_id_seq') as batch_id, "
-            "?::varchar as file, ?::varchar as content_hash, ?::varchar as source, "
-            "?::bigint as rows_read, ?::bigint as rows_loaded, ?::bigint as rows_quarantined, "
-            "?::bigint as rows_skipped, ?::varchar as message, ?::timestamp as ingested_at",
-            [result.file, digest, result.source, result.rows_read, result.rows_loaded,
-             result.rows_quarantined, result.rows_skipped, None, warehouse.utc_now()],
-        )
-        con.execute(LOAD_SQL.read_text("utf-8"))
+        write_batch_meta(con, result, digest, batch_id)
+        replaces = holds_cases(con)
+        for step in ("ingest_log", "cases", "versions", "quarantine"):
+            if step != "versions" or replaces:
+                con.execute(_load_sql(step))
         faults.point("load")
         con.execute("commit")
     except Exception:
@@ -146,13 +200,44 @@ def load(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str) -> N
         raise
 
 
-def refuse(con, name: str, digest: str | None, source: str, message: str) -> IngestResult:
-    message = mask(message)
+def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select nextval('batch_id_seq')").fetchall()[0][0]
+
+
+def write_batch_meta(con: duckdb.DuckDBPyConnection, result: IngestResult, digest: str,
+                     batch_id: int) -> None:
+    """Temp table batch_meta: the one row the load SQL reads about its batch."""
     con.execute(
-        "insert into ingest_log values (nextval('batch_id_seq'), ?, ?, ?, 'refused', 0, 0, 0, 0, "
-        "true, ?, ?)",
-        [name, digest, None if source == "auto" else source, message, warehouse.utc_now()],
+        "create or replace temp table batch_meta as select ?::bigint as batch_id, "
+        "?::varchar as file, ?::varchar as content_hash, ?::varchar as source, "
+        "?::bigint as rows_read, ?::bigint as rows_loaded, ?::bigint as rows_quarantined, "
+        "?::bigint as rows_skipped, ?::varchar as message, ?::timestamp as ingested_at",
+        [batch_id, result.file, digest, result.source, result.rows_read, result.rows_loaded,
+         result.rows_quarantined, result.rows_skipped, None, warehouse.utc_now()],
     )
+
+
+def holds_cases(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether cases holds any row yet: a batch into an empty warehouse replaces no
+    version, and versions.sql would still build its join over the whole batch."""
+    return con.execute("select exists (select 1 from cases)").fetchall()[0][0]
+
+
+def batch_has_duplicate_ids(con: duckdb.DuckDBPyConnection) -> bool:
+    """A case_id the batch being loaded holds twice (a rule only the whole batch can break)."""
+    return con.execute(_load_sql("duplicate_ids")).fetchall()[0][0]
+
+
+def _load_sql(step: str) -> str:
+    return (LOAD_SQL_DIR / f"{step}.sql").read_text("utf-8")
+
+
+def refuse(con, name: str, digest: str | None, source: str, message: str,
+           batch_id: int | None = None) -> IngestResult:
+    message = mask(message)
+    batch_id = next_batch_id(con) if batch_id is None else batch_id
+    con.execute(_load_sql("refused"), [batch_id, name, digest, None if source == "auto" else source,
+                                       message, warehouse.utc_now()])
     drop_batch_tables(con)
     return IngestResult(name, "refused", message=message)
 

@@ -5,7 +5,7 @@ validates one file in a private in-memory DuckDB and writes the batch's valid ro
 and quarantine to Parquet under data/staging/<hash>/. No personal data reaches
 those files: valid rows passed the privacy guard, quarantined values are masked.
 `load_prepared` runs in the writer: one transaction per batch with the same
-sql/load/load_batch.sql as the serial path (pipelines.ingest), so both paths give
+sql/load/ steps as the serial path (pipelines.ingest.load), so both paths give
 the same warehouse. Staged batches left by a killed run are stale; the next run
 clears them before preparing again (`clear`).
 """

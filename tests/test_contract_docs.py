@@ -1,4 +1,4 @@
-"""docs/contract.md against pipelines/contract.py and validate.rules(): every column with
+"""docs/contract.md against pipelines/contract.py and rules.rules(): every column with
 its alias and whether it is required, every enumeration value with each Chinese label,
 every rule, every spelling and bucket, and every mart column the contract promises."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipelines import contract, validate
+from pipelines import contract, rules
 
 CONTRACT_DOC = Path(__file__).resolve().parent.parent / "docs" / "contract.md"
 
@@ -44,7 +44,7 @@ def test_every_enumeration_value_and_label():
 
 def test_every_rule_is_documented():
     documented = set(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", section("Rules"), flags=re.M))
-    assert {(r.column, r.rule) for r in validate.rules()} == documented
+    assert {(r.column, r.rule) for r in rules.rules()} == documented
     for rule in ("personal_data", "too_few_fields", "too_many_fields", "malformed_record"):
         assert f"`{rule}`" in section("Rules")
 

@@ -171,6 +171,13 @@ def scan(con: duckdb.DuckDBPyConnection, raw: RawFile, statement: str, creates: 
     return raw
 
 
+def rejected_records(con: duckdb.DuckDBPyConnection, raw: RawFile) -> int:
+    """How many records the last CSV scan of batch_source rejected (0 for other formats)."""
+    if raw.fmt != "csv":
+        return 0
+    return con.execute("select count(*) from batch_rejects").fetchall()[0][0]
+
+
 def drop_source(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"drop view if exists {SOURCE_VIEW}")
     for name in SOURCE_TABLES:

@@ -1,6 +1,6 @@
 -- What loading adds to rows of contract columns: the derived buckets of
 -- 002_buckets.sql, named as `cases` names them. The one definition used by the batch
--- load (sql/load/load_batch.sql) and by fixtures and benchmarks that write cases
+-- load (sql/load/cases.sql) and by fixtures and benchmarks that write cases
 -- directly:
 --   insert into cases by name
 --   select *, 'synthetic' as source, 1 as batch_id from with_derived_buckets('incoming')
