@@ -211,6 +211,7 @@ def refresh_marts(
     try:
         for name, query in {**facts, **marts}.items():
             _materialize(con, name, query)
+        con.execute(_own_sql("case_outcome_facts_alias"))
         last_batch_id, cases, case_versions = state
         con.execute(_own_sql("record_refresh"), {
             "refreshed_at": utc_now(), "last_batch_id": last_batch_id, "cases": cases,

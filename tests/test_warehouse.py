@@ -128,3 +128,4 @@ def test_a_fact_and_a_mart_cannot_share_a_name(tmp_path):
     warehouse.migrate(con)
     with pytest.raises(ValueError, match="share a name: \\['route_outcomes'\\]"):
         warehouse.refresh_marts(con, facts_dir=facts)
+
