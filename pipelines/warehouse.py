@@ -160,12 +160,13 @@ def layer_definitions(folder: Path) -> dict[str, str]:
 
 
 def facts_definitions(facts_dir: Path = FACTS_DIR) -> dict[str, str]:
-    """The facts layer (sql/facts): per-case facts and monthly cells, built first."""
+    """The facts layer (sql/facts): per-case facts, monthly cells and every route's
+    grouped statistics, built first."""
     return layer_definitions(facts_dir)
 
 
 def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
-    """The marts (sql/marts), built on the facts; always tables."""
+    """The marts (sql/marts), built on the facts."""
     return layer_definitions(marts_dir)
 
 
@@ -210,6 +211,7 @@ def refresh_marts(
     try:
         for name, query in {**facts, **marts}.items():
             _materialize(con, name, query)
+        con.execute(_own_sql("case_outcome_facts_alias"))
         last_batch_id, cases, case_versions = state
         con.execute(_own_sql("record_refresh"), {
             "refreshed_at": utc_now(), "last_batch_id": last_batch_id, "cases": cases,

@@ -29,9 +29,9 @@ from pipelines.report.quality_section import quality_section
 from pipelines.report.queries import frame, published_rates, report_sql
 from pipelines.report.render import Section
 from pipelines.report.text import LANGS, t
-from pipelines.report.writing import headline_markdown, write_report
+from pipelines.report.writing import write_report
 
-__all__ = ["ReportError", "build_report", "collect", "headline_markdown", "resolve_period"]
+__all__ = ["ReportError", "build_report", "collect", "resolve_period"]
 
 TREND_MONTHS = 12
 

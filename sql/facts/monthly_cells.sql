@@ -13,27 +13,20 @@
 -- times cheaper, benchmarks/stats.py).
 with
 
--- granted_label is null for a case not granted: its group is dropped below
-labelled as (
-    select
-        month_number, route, documents_submitted, broke_prior_agreement, overdue_bucket,
-        prior_overdues_bucket, channel, product, region, is_granted, is_rejected,
-        is_withdrawn, is_pending, plan_status,
-        case when is_granted then coalesce(granted_route::varchar, 'unknown') end
-            as granted_label
-    from case_facts
-),
-
 -- in each grouping set every dimension column but one is grouped away (grouping() = 1);
--- a null in the column kept is an unknown value
+-- a null in the column kept is an unknown value. The label of the grouping set of
+-- all cases is '*' (every dimension grouped away: 9 bits set).
 grouped as (
     select
         month_of_index(month_number) as month,
-        case when grouping(route, granted_label, documents_submitted, broke_prior_agreement,
+        case when grouping(route, granted_route, documents_submitted, broke_prior_agreement,
                            overdue_bucket, prior_overdues_bucket, channel, product, region)
                   = 511 then '*' end as all_cases,
         case when grouping(route) = 0 then route::varchar end as route,
-        case when grouping(granted_label) = 0 then granted_label end as granted_route,
+        -- granted cases only: the set groups by is_granted too (the group of cases not
+        -- granted is dropped below)
+        case when grouping(granted_route) = 0 and is_granted
+             then coalesce(granted_route::varchar, 'unknown') end as granted_route,
         case when grouping(documents_submitted) = 0
              then coalesce(documents_submitted::varchar, 'unknown') end as documents_submitted,
         case when grouping(broke_prior_agreement) = 0
@@ -55,9 +48,9 @@ grouped as (
         count_if(is_granted and plan_status = 'active')::bigint as active,
         count_if(is_granted and plan_status = 'broken')::bigint as broken,
         count_if(is_granted and plan_status is null)::bigint as status_unknown
-    from labelled
+    from case_facts
     group by grouping sets (
-        (month_number), (month_number, route), (month_number, granted_label),
+        (month_number), (month_number, route), (month_number, is_granted, granted_route),
         (month_number, documents_submitted), (month_number, broke_prior_agreement),
         (month_number, overdue_bucket), (month_number, prior_overdues_bucket),
         (month_number, channel), (month_number, product), (month_number, region)
