@@ -76,17 +76,18 @@ class Edge:
     no_route: bool = False  # no decided case of this route at all
 
 
-def beyond_the_data(model, meta: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                               list[Edge]]:
+def beyond_the_data(model, meta: dict, X: np.ndarray,
+                    refits: list = ()) -> tuple[np.ndarray, np.ndarray, list[Edge]]:
     """(rows to score, extra logit half-width per row, what was beyond) for feature rows.
 
     A number outside its route's robust range (0.5% to 99.5% quantiles of the training
     window) is scored at the nearest boundary; the interval widens by how much that
     feature moved the estimate across the whole range it saw (the logit span over five
-    points from one boundary to the other), times how far beyond the value lies relative
-    to that range's width on the model's log scale, at least once: beyond the data the
-    trend may go on, stop or turn. A category with fewer than FEW_CATEGORY_CASES cases in
-    the route widens the interval by the span over the route's well-seen categories. A
+    points from one boundary to the other; the median span over the model and its
+    `refits`), times how far beyond the value lies relative to that range's width on the
+    model's log scale, at least once: beyond the data the trend may go on, stop or turn.
+    A category with fewer than FEW_CATEGORY_CASES cases in the route widens the interval
+    by the (median) span over the route's well-seen categories. A
     feature never (or almost never) known for the route is scored as unknown.
     """
     X = X.copy()
@@ -150,12 +151,15 @@ def beyond_the_data(model, meta: dict, X: np.ndarray) -> tuple[np.ndarray, np.nd
             grid = np.repeat(X[i:i + 1], len(values), axis=0)
             grid[:, j] = values
             grids.append(grid)
-        logits = _logit(positive(model, np.vstack(grids)))
+        # The median movement among the model and its refits: one fit that happened not
+        # to split on a feature the others move with is no evidence of flatness.
+        stacked = np.vstack(grids)
+        logits = np.vstack([_logit(positive(m, stacked)) for m in (model, *refits)])
         start = 0
         for (i, _, times, values) in spans:
-            span = logits[start:start + len(values)]
+            span = logits[:, start:start + len(values)]
             start += len(values)
-            extra[i] += times * float(span.max() - span.min())
+            extra[i] += times * float(np.median(span.max(axis=1) - span.min(axis=1)))
     return X, extra, edges
 
 
@@ -168,7 +172,7 @@ def estimates(bundle: dict, meta: dict, X: np.ndarray) -> tuple[np.ndarray, np.n
 
 def scored(bundle: dict, meta: dict, X: np.ndarray):
     """(probabilities, intervals or None, edges, the rows as scored) for feature rows."""
-    X, extra, edges = beyond_the_data(bundle["model"], meta, X)
+    X, extra, edges = beyond_the_data(bundle["model"], meta, X, bundle["bootstrap"])
     p = positive(bundle["model"], X)
     refit_predictions = [positive(m, X) for m in bundle["bootstrap"]]
     alternative = [positive(m, X) for m in bundle.get("alternative", [])]
