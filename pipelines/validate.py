@@ -41,7 +41,6 @@ BATCH_RELATIONS = ("batch_valid", "batch_typed", "batch_duplicate_ids", "batch_p
                    "batch_bad_rows", "batch_bad_text", "batch_rescan", "batch_quarantine")
 
 
-
 def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> Counts:
     """Build batch_typed, batch_valid and batch_quarantine from batch_source; return counts.
 
