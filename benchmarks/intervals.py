@@ -2,7 +2,7 @@
 
 For each data size (synthetic cases generated; about 95% are decided) and each
 training seed, trains exactly as `relief train` does (train.train, no files), then
-asks the guide's scoring (guide.estimates: the estimate and its interval) about
+asks the guide's scoring (estimates.estimates: the estimate and its interval) about
 ordinary profiles from another seed, every feature known, whose true probability the
 generator knows. Prints, per size and route: coverage of the truth by the 90%
 interval, median interval width, mean |estimate - truth|; and the same for profiles
@@ -27,14 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from pipelines import contract, synth  # noqa: E402
+from pipelines.approval import estimates, train  # noqa: E402
 from pipelines.approval import features as F  # noqa: E402
-from pipelines.approval import guide, train  # noqa: E402
+from pipelines.approval.training_set import (  # noqa: E402
+    TrainingSet,
+    training_set_from_frame,
+)
 
 PROFILES = 4_000
 PROFILE_SEED = 909
 
 
-def training_set(cases: int, seed: int) -> train.TrainingSet:
+def training_set(cases: int, seed: int) -> TrainingSet:
     """Decided synthetic cases as the model reads them (sql/model/training_set.sql)."""
     frame = pl.concat(list(synth.generate(cases, seed)))
     decided = frame.filter(pl.col("outcome").cast(pl.String).is_in(["approved", "partial",
@@ -45,7 +49,7 @@ def training_set(cases: int, seed: int) -> train.TrainingSet:
         age_band=pl.col("age_band").cast(pl.String).fill_null("unknown"),
         region=pl.col("region").cast(pl.String).fill_null("unknown"),
     )
-    return train.training_set_from_frame(decided)
+    return training_set_from_frame(decided)
 
 
 def ordinary_profiles() -> pl.DataFrame:
@@ -83,7 +87,7 @@ def measure(bundle: dict, meta: dict, profiles: pl.DataFrame) -> dict[str, dict]
     # A pushed profile of a route asking months, with months unknown, has no truth.
     profiles = profiles.filter(pl.col("true_probability").is_not_nan())
     X = F.encode({c: profiles.get_column(c).to_list() for c in F.FEATURES})
-    p, bounds = guide.estimates(bundle, meta, X)
+    p, bounds = estimates.estimates(bundle, meta, X)
     truth = profiles.get_column("true_probability").to_numpy()
     routes = profiles.get_column("route").cast(pl.String).to_numpy()
     held = (bounds[:, 0] <= truth) & (truth <= bounds[:, 1])

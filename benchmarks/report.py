@@ -17,8 +17,9 @@ from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.config import Home
-from pipelines.report import build, disclosure, model_section
-from pipelines.report.periods import parse_period, period_starting
+from pipelines.report import build, disclosure, model_section, queries, sections
+from pipelines.report.periods import parse_period
+from pipelines.report.quality_section import quality_section
 
 CASES_SQL = """
 insert into cases
@@ -72,26 +73,34 @@ def timed_report(home: Home, label: str) -> dict[str, float]:
 
     period = parse_period(label)
     con = warehouse.connect_analysts(home)
-    trend = [period_starting(m, 1) for m in build._months_back(period.month_starts[-1], 12)]
+    trend = build.trend_periods(period)
     compared = [period, period.previous, period.year_earlier]
     first = min(p.start for p in [*compared, *trend])
     with clock("query: period_cells"):
-        sql = build.report_sql("period_cells", {"start": first, "end": period.end})
-        cells = build._frame(con, sql)
+        cells = queries.frame(con, queries.report_sql("period_cells",
+                                                      {"start": first, "end": period.end}))
     with clock("suppression"):
         published = disclosure.protect(cells, [*compared, *trend], 10)
-        stats = build._rates(con, disclosure.published_frame(published))
+        rates = queries.published_rates(con, disclosure.published_frame(published),
+                                        queries.report_sql("period_rates", {}))
+    with clock("route stats and provisional queries"):
+        route_sql = queries.report_sql("period_route_stats",
+                                       {"start": period.start, "end": period.end})
+        route_stats = {r["route"]: r for r in queries.frame(con, route_sql).to_dicts()}
+        queries.frame(con, queries.report_sql("period_provisional", {
+            "start": min(trend[0].start, period.start), "end": period.end,
+            "period_start": period.start}))
     with clock("1 headline (+ significance query)"):
-        build._headline(con, period, stats)
-    with clock("2 trends (+ route stats query)"):
-        build._trends(con, period, stats, trend)
+        sections.headline(con, period, rates, route_stats, False)
+    with clock("2 trends"):
+        sections.trends(period, rates, trend, route_stats, set())
     with clock("3 segments"):
-        build._segments(period, stats)
+        sections.segments(period, rates)
     with clock("4+5 expectations and model"):
         model_section.expectations_section(home, 10)
         model_section.model_section(home, 10)
     with clock("6 data quality"):
-        build._quality(con, period, 10)
+        quality_section(con, period, 10)
     con.close()
     with clock("whole build_report (write both languages)"):
         build.build_report(home, label, "both")

@@ -22,7 +22,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipelines import synth, warehouse  # noqa: E402
-from pipelines.approval import train  # noqa: E402
+from pipelines.approval import train, training_set  # noqa: E402
 from pipelines.config import Home  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
-    data = train.read_training_set(home)
+    data = training_set.read_training_set(home)
     with threadpool_limits(limits=train.FIT_THREADS):
         t0 = time.perf_counter()
         HistGradientBoostingClassifier().fit(data.X, data.y)

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipelines.approval import evaluate, train  # noqa: E402
+from pipelines.approval import candidates, evaluate, train, training_set  # noqa: E402
 from pipelines.approval import features as F  # noqa: E402
 from pipelines.config import Home  # noqa: E402
 
@@ -32,9 +32,9 @@ def main() -> None:
     parser.add_argument("--rows", default="25000,50000,100000,200000")
     parser.add_argument("--candidates", default=",".join(train.CANDIDATES))
     args = parser.parse_args()
-    data = train.read_training_set(Home.resolve(Path(args.home)))
-    rng = np.random.default_rng(train.SEED)
-    holdout_mask = train.time_split(data.applied_on)
+    data = training_set.read_training_set(Home.resolve(Path(args.home)))
+    rng = np.random.default_rng(candidates.SEED)
+    holdout_mask = training_set.time_split(data.applied_on)
     train_set, holdout = data.take(~holdout_mask), data.take(holdout_mask)
     cal_mask = rng.random(len(train_set)) < train.CALIBRATION_SHARE
     fit, cal = train_set.take(~cal_mask), train_set.take(cal_mask)
@@ -47,11 +47,11 @@ def main() -> None:
             sample = fit.take(np.sort(rng.choice(len(fit), min(rows, len(fit)), replace=False)))
             with threadpool_limits(limits=train.FIT_THREADS):
                 t0 = time.perf_counter()
-                model = (train.make_logistic(kept) if name == "logistic_regression"
-                         else train.make_boosting(len(sample), kept)).fit(sample.X, sample.y)
+                model = (candidates.make_logistic(kept) if name == "logistic_regression"
+                         else candidates.make_boosting(len(sample), kept)).fit(sample.X, sample.y)
                 seconds = time.perf_counter() - t0
-                calibrated = train.calibrate(model, cal.X, cal.y, "sigmoid")
-                loss = evaluate.log_loss(holdout.y, train.positive(calibrated, holdout.X))
+                calibrated = candidates.calibrate(model, cal.X, cal.y, "sigmoid")
+                loss = evaluate.log_loss(holdout.y, candidates.positive(calibrated, holdout.X))
             first = first or (loss, seconds)
             extra = f", {model[-1].n_iter_} iterations" if name == "gradient_boosting" else ""
             print(f"{name:<20} {len(sample):>8,} rows: holdout log loss {loss:.5f} "

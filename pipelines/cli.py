@@ -218,12 +218,12 @@ def cmd_train(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_guide(args: argparse.Namespace, home: Home) -> int:
-    from pipelines.approval import guide, registry
+    from pipelines.approval import guide, profiles, registry
 
     profile = {name: getattr(args, name, None) for name in options.CASE_OPTIONS}
     try:
         if args.profiles is not None:
-            answers = guide.expectations_for_rows(home, guide.read_profiles(args.profiles),
+            answers = guide.expectations_for_rows(home, profiles.read_profiles(args.profiles),
                                                   args.lang, criteria=not args.json)
         elif profile["route"] is None or profile["product"] is None:
             print("relief guide: error: --route and --product are required (or --profiles FILE)",
@@ -231,7 +231,7 @@ def cmd_guide(args: argparse.Namespace, home: Home) -> int:
             return 2
         else:
             answers = [guide.expectations(home, profile, args.lang, criteria=not args.json)]
-    except (registry.NoModel, guide.ProfileError) as exc:
+    except (registry.NoModel, profiles.ProfileError) as exc:
         raise CommandError(str(exc)) from None
     if args.json and args.profiles is None:
         _print_json(answers[0])

@@ -163,15 +163,9 @@ def summarize_statistics(home_root: str) -> str:
 def training_decision(home_root: str) -> dict:
     """Whether the cases changed enough since the newest model version to train again."""
     from pipelines.approval import registry
-    from pipelines.config import SQL_DIR
 
     home = Home.resolve(home_root)
-    con = warehouse.connect_analysts(home)
-    try:
-        decided = con.execute((SQL_DIR / "model" / "decided_cases.sql").read_text("utf-8")
-                              ).fetchall()[0][0]
-    finally:
-        con.close()
+    decided = registry.decided_cases_now(home)
     due, why = registry.retrain_due(home, decided)
     return {"due": due, "reason": why, "decided_cases": decided}
 
@@ -186,11 +180,11 @@ def train_model(home_root: str, force: bool = False) -> dict:
 
 @io_task(name="write-report")
 def write_report(home_root: str, period: str | None = None) -> str:
-    from pipelines.report import build
+    from pipelines.report import build, writing
 
     faults.point("report")
     path = build.build_report(Home.resolve(home_root), period=period, lang="both")
-    create_markdown_artifact(key="relief-report-headline", markdown=build.headline_markdown(path),
+    create_markdown_artifact(key="relief-report-headline", markdown=writing.headline_markdown(path),
                              description=f"report {path}")
     return str(path)
 

@@ -4,7 +4,7 @@ A value a command cannot accept (an unknown route, a negative number of days, a
 period that is not a month or quarter) is refused while the command line is parsed,
 so it exits 2 with argparse's one-line message (CLI.md), never 1 and never a
 traceback. Each validator reuses the one definition of what is acceptable: the
-contract for case values (through guide.parse_value), report.periods for periods,
+contract for case values (through approval.profiles.parse_value), report.periods for periods,
 stats for months and segments. Heavy modules are imported only when a value is checked.
 """
 
@@ -46,11 +46,11 @@ def _refusing(check: Callable[[str], object]) -> Callable[[str], object]:
 def case_value(name: str) -> Callable[[str], object]:
     """A guide case option: the contract column `name`'s value, parsed as in a case file."""
     def parse(text: str):
-        from pipelines.approval import guide
+        from pipelines.approval import profiles
 
         try:
-            return guide.parse_value(name, text)
-        except guide.ProfileError as exc:
+            return profiles.parse_value(name, text)
+        except profiles.ProfileError as exc:
             raise ValueError(str(exc)) from None
     parse.__name__ = name
     return _refusing(parse)

@@ -39,6 +39,12 @@ from pipelines.config import (
 # The shared macros (sql/macros/*.sql): live definitions, created or replaced on
 # every migrate() rather than frozen in a migration.
 MACROS_DIR = SQL_DIR / "macros"
+# The layers built on the cases at each refresh, in this order (docs/architecture.md):
+# per-case facts and monthly cells, then the marts on them.
+FACTS_DIR = SQL_DIR / "facts"
+# This module's own statements: the migrations ledger, the refresh's state and
+# its bookkeeping (mart_refreshes).
+WAREHOUSE_SQL = SQL_DIR / "warehouse"
 
 WRITER_WAIT_SECONDS = 30.0  # RELIEF_WRITER_WAIT overrides, read when a wait starts
 
@@ -56,6 +62,11 @@ class NoAnalystsDatabase(RuntimeError):
 
 
 # --- migrations ------------------------------------------------------------------
+
+
+def _own_sql(name: str) -> str:
+    """sql/warehouse/<name>.sql."""
+    return (WAREHOUSE_SQL / f"{name}.sql").read_text("utf-8")
 
 
 @dataclass(frozen=True)
@@ -93,12 +104,9 @@ def migrate(
 ) -> list[int]:
     """Apply the migrations not yet recorded, then (re)create the shared macros;
     return the versions applied."""
-    con.execute(
-        "create table if not exists schema_migrations "
-        "(version integer primary key, name varchar not null, applied_at timestamp not null)"
-    )
-    known = migrations(schema_dir)
-    applied = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
+    known = migrations(schema_dir)  # first: an install without its SQL says so
+    con.execute(_own_sql("create_migrations_ledger"))
+    applied = {row[0] for row in con.execute(_own_sql("applied_migrations")).fetchall()}
     newest_code = max((m.version for m in known), default=0)
     if applied and max(applied) > newest_code:
         raise SchemaTooNew(
@@ -112,9 +120,8 @@ def migrate(
         con.execute("begin transaction")
         try:
             con.execute(m.sql)
-            con.execute(
-                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, utc_now()]
-            )
+            con.execute(_own_sql("record_migration"),
+                        {"version": m.version, "name": m.name, "applied_at": utc_now()})
             con.execute("commit")
         except Exception:
             con.execute("rollback")
@@ -142,58 +149,89 @@ def create_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path = MACROS_DIR)
         raise
 
 
-def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
-    """Each mart's query (sql/marts/<name>.sql), by name, in lexical order."""
+def layer_definitions(folder: Path) -> dict[str, str]:
+    """Each query of a built layer (sql/facts or sql/marts: <name>.sql), by name, in
+    file-name order: the order they are built in, so a file may read the files of its
+    own layer that sort before it."""
     return {
         path.stem: path.read_text("utf-8").strip().rstrip(";")
-        for path in sorted(marts_dir.glob("*.sql"))
+        for path in sorted(folder.glob("*.sql"))
     }
 
 
-def refresh_marts(
-    con: duckdb.DuckDBPyConnection, marts_dir: Path = MARTS_DIR, force: bool = False
-) -> bool:
-    """Materialize every mart as a table when the cases or the definitions changed.
+def facts_definitions(facts_dir: Path = FACTS_DIR) -> dict[str, str]:
+    """The facts layer (sql/facts): per-case facts, monthly cells and every route's
+    grouped statistics, built first."""
+    return layer_definitions(facts_dir)
 
-    The marts read only cases (and the small routes table), so what they show is
-    fixed by the newest batch in cases, the row counts of cases and case_versions
-    (every load adds a batch or moves versions) and the mart SQL itself with the
-    macros it calls; when all
+
+def mart_definitions(marts_dir: Path = MARTS_DIR) -> dict[str, str]:
+    """The marts (sql/marts), built on the facts."""
+    return layer_definitions(marts_dir)
+
+
+def materialization(query: str) -> str:
+    """'view' or 'table': a file says `-- materialized: view` in its header to be a
+    view (computed when read); every other file is built as a table."""
+    found = re.search(r"^-- materialized: (view|table)$", query, flags=re.M)
+    return found.group(1) if found else "table"
+
+
+def refresh_marts(
+    con: duckdb.DuckDBPyConnection, marts_dir: Path = MARTS_DIR, force: bool = False,
+    facts_dir: Path = FACTS_DIR,
+) -> bool:
+    """Build the facts layer, then the marts on it, when the cases or the definitions
+    changed.
+
+    Facts and marts read only cases (and the small routes table), so what they show
+    is fixed by the newest batch in cases, the row counts of cases and case_versions
+    (sql/warehouse/refresh_state.sql) and their SQL with the macros it calls; when all
     four equal the last refresh's (mart_refreshes), nothing is done and False is
-    returned: a batch that loaded nothing (unchanged, refused) costs no refresh. Otherwise all marts are rebuilt in one
-    transaction, so a reader never sees some marts newer than others.
+    returned: a batch that loaded nothing (unchanged, refused) costs no refresh.
+    Otherwise every layer is rebuilt in order in one transaction, so a reader never
+    sees some marts newer than others.
     """
-    definitions = mart_definitions(marts_dir)
-    # the macros the marts call are part of their definitions
+    facts, marts = facts_definitions(facts_dir), mart_definitions(marts_dir)
+    if facts.keys() & marts.keys():
+        raise ValueError(f"a fact and a mart share a name: {sorted(facts.keys() & marts.keys())}")
+    # the macros the layers call are part of their definitions
     hashed = {**{f"macros/{name}": sql for name, sql in macro_definitions().items()},
-              **definitions}
+              **{f"facts/{name}": sql for name, sql in facts.items()},
+              **marts}
     definitions_hash = hashlib.sha256(
         "\n".join(f"{name}\n{query}" for name, query in hashed.items()).encode("utf-8")
     ).hexdigest()
-    state = con.execute(
-        "select (select max(batch_id) from cases), (select count(*) from cases), "
-        "(select count(*) from case_versions)"
-    ).fetchall()[0]
-    last = con.execute(
-        "select last_batch_id, cases, case_versions, definitions_hash from mart_refreshes "
-        "order by refreshed_at desc limit 1"
-    ).fetchall()
+    state = con.execute(_own_sql("refresh_state")).fetchall()[0]
+    last = con.execute(_own_sql("last_refresh")).fetchall()
     if not force and last and last[0] == (*state, definitions_hash):
         return False
     started = time.perf_counter()
     con.execute("begin transaction")
     try:
-        for name, query in definitions.items():
-            con.execute(f"create or replace table {name} as\n{query}")
-        con.execute(
-            "insert into mart_refreshes values (?, ?, ?, ?, ?, ?)",
-            [utc_now(), *state, definitions_hash, time.perf_counter() - started],
-        )
+        for name, query in {**facts, **marts}.items():
+            _materialize(con, name, query)
+        con.execute(_own_sql("case_outcome_facts_alias"))
+        last_batch_id, cases, case_versions = state
+        con.execute(_own_sql("record_refresh"), {
+            "refreshed_at": utc_now(), "last_batch_id": last_batch_id, "cases": cases,
+            "case_versions": case_versions, "definitions_hash": definitions_hash,
+            "seconds": time.perf_counter() - started})
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return True
+
+
+def _materialize(con: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
+    """Create or replace name as a table or a view, as its file says; an object of the
+    other kind left by an older definition is dropped first."""
+    kind = materialization(query)
+    existing = con.execute(_own_sql("object_kind"), {"name": name}).fetchall()
+    if existing and (existing[0][0] == "VIEW") != (kind == "view"):
+        con.execute(f"drop {'view' if existing[0][0] == 'VIEW' else 'table'} {name}")
+    con.execute(f"create or replace {kind} {name} as\n{query}")
 
 
 # --- the writer lock -------------------------------------------------------------
@@ -319,7 +357,7 @@ def connect_analysts(home: Home) -> duckdb.DuckDBPyConnection:
 def publish(home: Home, con: duckdb.DuckDBPyConnection) -> Path:
     """Replace data/relief.duckdb atomically with a copy of the working database.
 
-    The marts are refreshed first (when the cases changed), so the copy's
+    The facts and marts are refreshed first (when the cases changed), so the copy's
     statistics always describe the copy's cases.
 
     The caller holds the writer lock, so nothing writes while the checkpointed

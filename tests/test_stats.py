@@ -845,3 +845,15 @@ def test_a_reader_holding_the_analysts_db_never_blocks_ingest(home, tmp_path):
         assert scalar(con, "select sum(requests) from route_outcomes") == 11
     finally:
         con.close()
+
+
+def test_the_earlier_facts_macro_still_names_the_facts_view():
+    """Analysts' saved queries over case_outcome_facts() (the table macro the facts view
+    replaced) keep working after a refresh, and give the view's rows."""
+    con = duckdb.connect()
+    warehouse.migrate(con)
+    load_cases(con, CASES)
+    warehouse.refresh_marts(con)
+    view = con.execute("select * from case_facts order by case_id").fetchall()
+    assert len(view) == len(CASES)
+    assert con.execute("select * from case_outcome_facts() order by case_id").fetchall() == view

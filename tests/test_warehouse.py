@@ -77,3 +77,55 @@ def test_analysts_copy_refuses_writes(home):
     reader = warehouse.connect_analysts(home)
     with pytest.raises(duckdb.Error):
         reader.execute("delete from cases")
+
+
+# --- the built layers (sql/facts, then sql/marts) ------------------------------------
+
+
+def test_a_layer_file_says_whether_it_is_a_view():
+    assert warehouse.materialization("-- materialized: view\nselect 1") == "view"
+    assert warehouse.materialization("-- materialized: table\nselect 1") == "table"
+    assert warehouse.materialization("-- a comment\nselect 1") == "table"  # the default
+    kinds = {name: warehouse.materialization(q) for name, q in warehouse.facts_definitions().items()}
+    assert kinds == {"case_facts": "view", "monthly_cells": "table", "route_groups": "table"}
+
+
+def test_facts_are_built_before_the_marts_and_may_change_kind(tmp_path):
+    """A fact whose file turns from a table into a view (or back) is rebuilt as the new
+    kind: the object of the other kind is dropped first, in the refresh's transaction."""
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    for name, query in warehouse.facts_definitions().items():
+        (facts / f"{name}.sql").write_text(query, "utf-8")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    warehouse.migrate(con)
+
+    def kind(name):
+        return con.execute("select table_type from information_schema.tables "
+                           "where table_name = ?", [name]).fetchall()[0][0]
+
+    assert warehouse.refresh_marts(con, facts_dir=facts) is True
+    assert (kind("case_facts"), kind("monthly_cells"), kind("route_outcomes")) == \
+        ("VIEW", "BASE TABLE", "BASE TABLE")
+    cells = facts / "monthly_cells.sql"
+    cells.write_text(cells.read_text("utf-8").replace("-- materialized: table",
+                                                      "-- materialized: view"), "utf-8")
+    assert warehouse.refresh_marts(con, facts_dir=facts) is True  # the definitions changed
+    assert kind("monthly_cells") == "VIEW"
+    # the mart built on it was rebuilt in the same refresh (no cases: no rows)
+    assert con.execute("select count(*) from period_change").fetchall() == [(0,)]
+    cells.write_text(cells.read_text("utf-8").replace("-- materialized: view",
+                                                      "-- materialized: table"), "utf-8")
+    assert warehouse.refresh_marts(con, facts_dir=facts) is True
+    assert kind("monthly_cells") == "BASE TABLE"
+
+
+def test_a_fact_and_a_mart_cannot_share_a_name(tmp_path):
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    (facts / "route_outcomes.sql").write_text("select 1 as x", "utf-8")
+    con = duckdb.connect()
+    warehouse.migrate(con)
+    with pytest.raises(ValueError, match="share a name: \\['route_outcomes'\\]"):
+        warehouse.refresh_marts(con, facts_dir=facts)
+

@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from pipelines import warehouse
 from pipelines.approval import model_file
 from pipelines.approval.card import render_card
 from pipelines.approval.scoring import (
@@ -37,7 +38,7 @@ from pipelines.approval.scoring import (
     scoring_arrays,
     scoring_check_rows,
 )
-from pipelines.config import Home
+from pipelines.config import SQL_DIR, Home
 from pipelines.warehouse import fsync_path
 
 MODEL_FILE = "model.skops"
@@ -220,6 +221,16 @@ def versions(home: Home) -> list[str]:
         return []
     return sorted(p.name for p in home.models.iterdir()
                   if p.is_dir() and not p.name.startswith(".") and (p / METADATA_FILE).exists())
+
+
+def decided_cases_now(home: Home) -> int:
+    """How many decided cases the analysts' database holds (what retrain_due compares)."""
+    con = warehouse.connect_analysts(home)
+    try:
+        sql = (SQL_DIR / "model" / "decided_cases.sql").read_text("utf-8")
+        return int(con.execute(sql).fetchall()[0][0])
+    finally:
+        con.close()
 
 
 def retrain_due(home: Home, decided_cases: int, now: datetime | None = None) -> tuple[bool, str]:

@@ -6,6 +6,9 @@ import re
 
 from pipelines import contract
 
+# The report's languages, in the order its pages link to each other.
+LANGS = ("en", "zh")
+
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Relief requests: what happened, {period}", "减免申请结果报告：{period}"),
     "generated": ("Generated {when} from `data/relief.duckdb`.",

@@ -65,31 +65,9 @@ create or replace macro outcome_stats(outcome, applied_on, decided_on, waived_am
         histogram(km_observation(outcome, applied_on, decided_on, data_as_of()))
     );
 
--- Every current case with its outcome flags, days to decision, waived amount as a
--- double, the data's as-of date and its Kaplan-Meier observation: what the
--- route_outcomes marts count and take quantiles of. One definition, used as
--- `from case_outcome_facts()`.
-create or replace macro case_outcome_facts() as table
-    select
-        cases.*,
-        outcome = 'approved' as is_approved,
-        outcome = 'partial' as is_partial,
-        outcome = 'rejected' as is_rejected,
-        outcome = 'withdrawn' as is_withdrawn,
-        outcome = 'pending' as is_pending,
-        plan_status = 'broken' as plan_broken,
-        plan_status is not null as plan_known,
-        -- days fit an INTEGER (dates have 4-digit years)
-        case when is_decided(outcome) then (decided_on - applied_on)::integer end
-            as days_to_decision,
-        waived_amount::double as waived,
-        as_of.data_as_of,
-        km_observation(outcome, applied_on, decided_on, as_of.data_as_of) as km_observation
-    from cases
-    cross join (select data_as_of() as data_as_of) as as_of;
-
--- The statistics of a group of case_outcome_facts() rows, from its flags: what the
--- route_outcomes marts aggregate, written once. Pass the facts' columns by name.
+-- The statistics of a group of per-case facts (the view case_facts,
+-- sql/facts/case_facts.sql), from its flags: what the route_outcomes marts and the
+-- report's period_route_stats aggregate, written once. Pass the facts' columns by name.
 -- The days-to-decision quantiles are read off the group's Kaplan-Meier histogram
 -- (decided_days_quantile, 35_decided_days.sql: equal to quantile_cont over
 -- days_to_decision, one aggregate fewer holding every value).

@@ -3,18 +3,18 @@
 -- with a two-sided two-proportion z-test (pooled variance). Multiple comparisons:
 -- Holm's step-down correction over all tests of the same month (every route,
 -- both comparisons); `significant` when the Holm-adjusted p-value is below 0.05.
--- Counts come from `cases` directly (route_outcomes_monthly sorts after this file).
+-- Counts come from the facts layer's monthly_cells (dimension 'route'): a few hundred
+-- rows, not every case.
 with
 
--- grouped by month_index (cheaper than month_of per case), back to dates once grouped
 monthly_counts as (
     select
-        route,
-        month_of_index(month_index(applied_on)) as month,
-        count(*) filter (where is_decided(outcome)) as decided,
-        count(*) filter (where is_granted(outcome)) as granted
-    from cases
-    group by route, month_index(applied_on)
+        value as route,
+        month,
+        granted + rejected as decided,
+        granted
+    from monthly_cells
+    where dimension = 'route'
 ),
 
 -- every route with a case has a month in monthly_counts (no second scan of cases)

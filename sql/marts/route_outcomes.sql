@@ -2,37 +2,30 @@
 -- interval, time to decision, waived amount and plan breakage (CASE-RECORDS.md).
 -- Every route of the contract appears, with zero counts and null rates when nobody
 -- asked for it. Only `cases` (the current version of each case) counts.
--- Speed (benchmarks/stats.py): one scan of cases; per-case flags computed once;
--- routes without cases get empty_outcome_summary() instead of placeholder rows.
+-- The figures are the facts layer's route_groups rows grouped by route (one pass
+-- over case_facts shared with the other route_outcomes marts); routes without cases
+-- get empty_outcome_summary().
 with
 
-case_facts as (
-    select route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-           plan_broken, plan_known, days_to_decision, waived, km_observation
-    from case_outcome_facts()
-),
-
 grouped as (
-    select
-        route,
-        outcome_facts_summary(
-            is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-            plan_broken, plan_known, days_to_decision, waived, km_observation
-        ) as stats
-    from case_facts
-    group by route
+    select * exclude (grouped_by, month, segment_value)
+    from route_groups
+    where grouped_by = 'route'
 ),
 
-all_routes as (
-    select route from routes
-    union
-    select route from grouped
+empty_routes as (
+    select routes.route, unnest(empty_outcome_summary())
+    from routes
+    anti join grouped on grouped.route = routes.route
 ),
 
 final as (
-    select all_routes.route, unnest(coalesce(grouped.stats, empty_outcome_summary()))
-    from all_routes
-    left join grouped on grouped.route = all_routes.route
+    select all_routes.*
+    from (
+        select * from grouped
+        union all by name
+        select * from empty_routes
+    ) as all_routes
     left join routes on routes.route = all_routes.route
     order by routes.position nulls last, all_routes.route
 )

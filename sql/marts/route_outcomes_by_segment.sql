@@ -2,11 +2,9 @@
 -- value and route. Unknown (null) values form an explicit 'unknown' group, which
 -- every segment lists (with zeros when nothing is unknown); every route is listed
 -- for every value seen. The segment list is contract.SEGMENTS (checked by a test).
--- Speed (benchmarks/stats.py): the per-case values (flags, days to decision,
--- segment labels) are computed once; one scan of cases with grouping sets (route +
--- each segment) only counts and collects quantiles, cheaper than unpivoting the
--- cases tenfold; the small result is unpivoted afterwards, and the routes come from
--- it rather than from another scan of cases. Days fit an INTEGER (4-digit years).
+-- The figures are the facts layer's route_groups rows grouped by a segment (one
+-- pass over case_facts shared with the other route_outcomes marts); the routes and
+-- values come from them rather than from another scan of cases.
 with
 
 segments as (
@@ -24,48 +22,11 @@ segments as (
     ) as t (segment, position)
 ),
 
-case_facts as (
-    select
-        route, is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-        plan_broken, plan_known, days_to_decision, waived, km_observation,
-        coalesce(source, 'unknown') as source,
-        coalesce(product, 'unknown') as product,
-        coalesce(channel, 'unknown') as channel,
-        coalesce(overdue_bucket, 'unknown') as overdue_bucket,
-        coalesce(prior_overdues_bucket, 'unknown') as prior_overdues_bucket,
-        coalesce(documents_submitted, 'unknown') as documents_submitted,
-        coalesce(hardship_reason, 'unknown') as hardship_reason,
-        coalesce(broke_prior_agreement::varchar, 'unknown') as broke_prior_agreement,
-        coalesce(age_band, 'unknown') as age_band,
-        coalesce(region, 'unknown') as region
-    from case_outcome_facts()
-),
-
--- in each grouping set every segment column but one is null
-grouped_by_set as (
-    select
-        route,
-        source, product, channel, overdue_bucket, prior_overdues_bucket,
-        documents_submitted, hardship_reason, broke_prior_agreement, age_band, region,
-        outcome_facts_summary(
-            is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-            plan_broken, plan_known, days_to_decision, waived, km_observation
-        ) as stats
-    from case_facts
-    group by grouping sets (
-        (route, source), (route, product), (route, channel), (route, overdue_bucket),
-        (route, prior_overdues_bucket), (route, documents_submitted),
-        (route, hardship_reason), (route, broke_prior_agreement), (route, age_band),
-        (route, region)
-    )
-),
-
--- unpivot drops the null segment columns, leaving one row per group
 grouped as (
-    unpivot grouped_by_set
-    on source, product, channel, overdue_bucket, prior_overdues_bucket,
-        documents_submitted, hardship_reason, broke_prior_agreement, age_band, region
-    into name segment value segment_value
+    select route, grouped_by as segment, segment_value,
+           * exclude (route, grouped_by, month, segment_value)
+    from route_groups
+    where grouped_by not in ('route', 'month')
 ),
 
 -- every route with a case is in every grouping set
@@ -91,13 +52,13 @@ missing_groups as (
 ),
 
 all_groups as (
-    select route, segment, segment_value, stats from grouped
-    union all
-    select route, segment, segment_value, empty_outcome_summary() as stats from missing_groups
+    select * from grouped
+    union all by name
+    select route, segment, segment_value, unnest(empty_outcome_summary()) from missing_groups
 ),
 
 final as (
-    select all_groups.route, all_groups.segment, all_groups.segment_value, unnest(all_groups.stats)
+    select all_groups.*
     from all_groups
     left join segments on segments.segment = all_groups.segment
     left join routes on routes.route = all_groups.route

@@ -1,29 +1,15 @@
 -- route_outcomes per calendar month of applied_on: one row per route and month,
 -- for every route and every month from the first to the last month with cases
 -- (months or routes without cases appear with zero counts and null rates).
--- Speed (benchmarks/stats.py): one scan of cases; per-case flags computed once;
--- the route x month grid is built from the grouped result, and its empty cells get
--- empty_outcome_summary() instead of placeholder rows. Cases are grouped by
--- month_index (cheaper than month_of per case), turned back into dates once grouped.
+-- The figures are the facts layer's route_groups rows grouped by month (one pass
+-- over case_facts shared with the other route_outcomes marts); the route x month
+-- grid is built from them, and its empty cells get empty_outcome_summary().
 with
 
-case_facts as (
-    select route, month_index(applied_on) as month_number, is_approved, is_partial,
-           is_rejected, is_withdrawn, is_pending, plan_broken, plan_known,
-           days_to_decision, waived, km_observation
-    from case_outcome_facts()
-),
-
 grouped as (
-    select
-        route,
-        month_of_index(month_number) as month,
-        outcome_facts_summary(
-            is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
-            plan_broken, plan_known, days_to_decision, waived, km_observation
-        ) as stats
-    from case_facts
-    group by route, month_number
+    select route, month, * exclude (route, grouped_by, month, segment_value)
+    from route_groups
+    where grouped_by = 'month'
 ),
 
 all_routes as (
@@ -37,16 +23,23 @@ all_months as (
     from grouped
 ),
 
-final as (
-    select
-        all_routes.route,
-        all_months.month,
-        unnest(coalesce(grouped.stats, empty_outcome_summary()))
+empty_cells as (
+    select all_routes.route, all_months.month, unnest(empty_outcome_summary())
     from all_routes
     cross join all_months
-    left join grouped on grouped.route = all_routes.route and grouped.month = all_months.month
-    left join routes on routes.route = all_routes.route
-    order by all_months.month, routes.position nulls last, all_routes.route
+    anti join grouped
+        on grouped.route = all_routes.route and grouped.month = all_months.month
+),
+
+final as (
+    select all_cells.*
+    from (
+        select * from grouped
+        union all by name
+        select * from empty_cells
+    ) as all_cells
+    left join routes on routes.route = all_cells.route
+    order by all_cells.month, routes.position nulls last, all_cells.route
 )
 
 select * from final

@@ -1,31 +1,35 @@
 -- Has a route's approval rate changed? The period [$start, $end) against the previous
 -- period [$previous_start, $previous_end) and a year earlier [$year_start, $year_end):
 -- two-sided two-proportion z-test (pooled), Holm's correction over every test of the
--- period; significant when the Holm-adjusted p-value is below 0.05. For a month this
--- is the period_change view's test.
+-- period; significant when the Holm-adjusted p-value is below 0.05. Counts are the
+-- sums of each period's months in monthly_cells; for a month this is period_change's
+-- test.
 with
 
+-- the months of each period, by route (monthly_cells, dimension 'route')
 labelled as (
     select
-        route,
-        outcome,
+        value as route,
+        granted + rejected as decided,
+        granted,
         case
-            when applied_on >= $start and applied_on < $end then 'current'
-            when applied_on >= $previous_start and applied_on < $previous_end then 'previous'
-            when applied_on >= $year_start and applied_on < $year_end then 'year_earlier'
+            when month >= $start and month < $end then 'current'
+            when month >= $previous_start and month < $previous_end then 'previous'
+            when month >= $year_start and month < $year_end then 'year_earlier'
         end as period_role
-    from cases
-    where (applied_on >= $start and applied_on < $end)
-        or (applied_on >= $previous_start and applied_on < $previous_end)
-        or (applied_on >= $year_start and applied_on < $year_end)
+    from monthly_cells
+    where dimension = 'route'
+        and ((month >= $start and month < $end)
+            or (month >= $previous_start and month < $previous_end)
+            or (month >= $year_start and month < $year_end))
 ),
 
 counts as (
     select
         routes.route,
         roles.period_role,
-        count_if(is_decided(labelled.outcome)) as decided,
-        count_if(is_granted(labelled.outcome)) as granted
+        coalesce(sum(labelled.decided), 0)::bigint as decided,
+        coalesce(sum(labelled.granted), 0)::bigint as granted
     from routes
     cross join (values ('current'), ('previous'), ('year_earlier')) as roles (period_role)
     left join labelled

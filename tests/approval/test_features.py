@@ -1,9 +1,7 @@
 import numpy as np
-import pytest
 
 from pipelines import contract
 from pipelines.approval import features as F
-from pipelines.approval import train
 
 
 def test_no_post_decision_column_is_a_feature():
@@ -26,27 +24,10 @@ def test_unknown_is_its_own_code_or_nan_never_a_filled_value():
     assert (X[:, F.FEATURES.index("channel")] == F.unknown_code("channel")).all()
 
 
-def test_bulk_and_profile_encodings_agree(home_builder):
-    _, synthetic_frame = home_builder
-    frame = synthetic_frame(2_000, seed=5)
-    bulk = train.encode_frame(frame)
-    one_by_one = np.vstack([F.encode_profile(r) for r in frame.head(50).iter_rows(named=True)])
-    columns = F.encode({c: frame.get_column(c).to_list() for c in F.FEATURES})
-    assert np.array_equal(bulk[:50], one_by_one, equal_nan=True)
-    assert np.array_equal(bulk, columns, equal_nan=True)
-
-
 def test_route_interactions_give_each_route_its_own_copy():
     X = np.array([[1, 0, 5.0, 7.0], [0, 1, 2.0, 3.0]])
     out = F.RouteInteractions(n_routes=2, n_interacting=1).fit(X).transform(X)
     assert out.tolist() == [[1, 0, 5, 7, 5, 0], [0, 1, 2, 3, 0, 2]]
-
-
-def test_time_split_holds_out_the_most_recent_fifth_without_splitting_a_day():
-    days = np.repeat(np.arange(np.datetime64("2025-01-01"), np.datetime64("2025-01-11")), 10)
-    holdout = train.time_split(days)
-    assert holdout.sum() == 20
-    assert days[holdout].min() > days[~holdout].max()
 
 
 def test_uninformative_features_are_all_unknown_or_one_value():
@@ -64,18 +45,3 @@ def test_uninformative_features_are_all_unknown_or_one_value():
     assert F.kept_index(dropped) == tuple(
         j for j, n in enumerate(F.FEATURES) if n in ("route", "doc_income_proof",
                                                      "good_history_months"))
-
-
-def test_candidates_fit_without_the_dropped_columns():
-    rng = np.random.default_rng(1)
-    n = 400
-    X = F.encode({"route": rng.choice(["settlement", "deferral"], n).tolist(),
-                  "product": ["cash_loan"] * n, "overdue_days": [None] * n,
-                  "prior_overdues_12m": rng.integers(0, 5, n).tolist()})
-    y = (rng.random(n) < 0.3 + 0.1 * X[:, F.FEATURES.index("prior_overdues_12m")]).astype(int)
-    kept = F.kept_index(F.uninformative(X))
-    for model in (train.make_logistic(kept), train.make_boosting(n, kept)):
-        p = model.fit(X, y).predict_proba(X)[:, 1]
-        assert 0 < p.min() <= p.max() < 1
-    with pytest.raises(ValueError, match="window shape"):  # why the columns are left out
-        train.make_boosting(n).fit(X, y)

@@ -1,7 +1,7 @@
 """The guide's 90% intervals against the synthetic generator's truth (issue 15).
 
 Trains once on 20,000 synthetic cases, then scores, as the guide does
-(guide.estimates: values beyond the data at its edge, the interval widened),
+(estimates.estimates: values beyond the data at its edge, the interval widened),
 ordinary profiles from another seed and the same profiles pushed far beyond the
 training range (huge amounts, decades of history, years overdue). The per-size,
 per-route table is benchmarks/intervals.py's (docs/model.md); this checks one size.
@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 from threadpoolctl import threadpool_limits
 
+from pipelines.approval import estimates, train
 from pipelines.approval import features as F
-from pipelines.approval import guide, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import intervals as bench  # noqa: E402  (benchmarks/intervals.py: the same profiles)
@@ -44,7 +44,7 @@ def scored(model, profiles: pl.DataFrame):
     bundle, meta = model
     profiles = profiles.filter(pl.col("true_probability").is_not_nan())
     X = F.encode({c: profiles.get_column(c).to_list() for c in F.FEATURES})
-    p, bounds = guide.estimates(bundle, meta, X)
+    p, bounds = estimates.estimates(bundle, meta, X)
     return p, bounds, profiles.get_column("true_probability").to_numpy()
 
 

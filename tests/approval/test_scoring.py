@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
+from pipelines.approval import candidates, registry, scoring
 from pipelines.approval import features as F
-from pipelines.approval import registry, scoring, train
 from pipelines.config import Home
 
 
@@ -42,10 +42,10 @@ def test_scoring_form_gives_the_models_probabilities(candidate, method, dropped)
     X, y = feature_rows(1_500, seed=1)
     X_cal, y_cal = feature_rows(400, seed=2)
     kept = F.kept_index(dropped)
-    base = (train.make_logistic(kept) if candidate == "logistic_regression"
-            else train.make_boosting(len(X), kept)).fit(X, y)
-    model = train.calibrate(base, X_cal, y_cal, method) if method else base
-    refit = train.calibrate(base, X_cal[:200], y_cal[:200], method) if method else base
+    base = (candidates.make_logistic(kept) if candidate == "logistic_regression"
+            else candidates.make_boosting(len(X), kept)).fit(X, y)
+    model = candidates.calibrate(base, X_cal, y_cal, method) if method else base
+    refit = candidates.calibrate(base, X_cal[:200], y_cal[:200], method) if method else base
     bundle = {"model": model, "bootstrap": [refit]}
     arrays = scoring.scoring_arrays(bundle)
     assert all(a.dtype != object for a in arrays.values())
@@ -71,7 +71,7 @@ def test_an_unsupported_model_is_refused():
 
 def small_bundle() -> tuple[dict, np.ndarray]:
     X, y = feature_rows(600, seed=5)
-    model = train.calibrate(train.make_logistic().fit(X, y), *feature_rows(200, seed=6), "sigmoid")
+    model = candidates.calibrate(candidates.make_logistic().fit(X, y), *feature_rows(200, seed=6), "sigmoid")
     return {"model": model, "bootstrap": [model]}, X
 
 
@@ -120,3 +120,23 @@ def test_without_a_scoring_form_the_guide_loads_model_skops(tmp_path, monkeypatc
     assert record["file"] is None and "differs" in record["reason"]
     _, loaded, _ = registry.load_current(home)
     assert type(loaded["model"]).__name__ == "CalibratedClassifierCV"
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic", None])
+def test_the_compiled_tree_walk_gives_exactly_the_numpy_walks_probabilities(method,
+                                                                             monkeypatch):
+    X, y = feature_rows(1_500, seed=1)
+    X_cal, y_cal = feature_rows(400, seed=2)
+    base = candidates.make_boosting(len(X)).fit(X, y)
+    model = candidates.calibrate(base, X_cal, y_cal, method) if method else base
+    arrays = scoring.scoring_arrays({"model": model, "bootstrap": []})
+    # Unknown, far-out and never-seen values too; enough rows for the compiled walk.
+    rows = np.vstack([scoring.scoring_check_rows(feature_rows(600, seed=3)[0])] * 2)
+    assert len(rows) >= scoring.COMPILED_MIN_ROWS
+    compiled = scoring.ScoringModel(arrays, "model.")
+    assert compiled._compiled_trees() is not None
+    fast = compiled.predict_proba(rows)
+    monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)
+    plain = scoring.ScoringModel(arrays, "model.").predict_proba(rows)
+    assert np.array_equal(fast, plain)
+    assert np.max(np.abs(fast - model.predict_proba(rows))) <= scoring.SCORING_TOLERANCE

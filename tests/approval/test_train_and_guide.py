@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 
 import pipelines
-from pipelines import cli, contract
-from pipelines.approval import guide, model_file, registry, scoring, train
+from pipelines import cli, contract, synth
+from pipelines.approval import candidates, guide, model_file, profiles, registry, scoring, train
+from pipelines.approval import features as F
 from pipelines.config import Home
 from tests.test_run_command import documented_keys, documented_shape
 
@@ -26,7 +27,7 @@ def few_refits():
     """Two bootstrap refits (the fewest that give an interval): the tests check the
     mechanics, not the width."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(train, "BOOTSTRAP_REFITS", 2)
+        patch.setattr(candidates, "BOOTSTRAP_REFITS", 2)
         yield
 
 
@@ -99,10 +100,10 @@ def test_retraining_on_the_same_data_is_no_worse_and_promotes(trained):
 def test_a_worse_model_is_kept_out_unless_forced(trained, monkeypatch):
     home, _ = trained
     before = registry.current_version(home)
-    weak = train.make_boosting(10).set_params(model__max_iter=1, model__max_leaf_nodes=2,
+    weak = candidates.make_boosting(10).set_params(model__max_iter=1, model__max_leaf_nodes=2,
                                               model__early_stopping=False)
     monkeypatch.setattr(train, "CANDIDATES", ("gradient_boosting",))
-    monkeypatch.setattr(train, "make_boosting", lambda n, kept: weak)
+    monkeypatch.setattr(candidates, "make_boosting", lambda n, kept: weak)
     kept_out = train.train_and_maybe_promote(home)
     assert not kept_out["promoted"] and kept_out["reason"].startswith("worse beyond noise: ")
     assert registry.current_version(home) == before
@@ -186,9 +187,9 @@ def test_a_value_beyond_the_data_is_scored_at_its_edge_and_widens_the_interval(t
     assert beyond["probability"] == inside["probability"]
     assert logit_width(beyond) > logit_width(inside)
     assert 0.02 < beyond["probability"] < 0.98
-    with pytest.raises(guide.ProfileError, match="route"):
+    with pytest.raises(profiles.ProfileError, match="route"):
         guide.expectations(home, {**PROFILE, "route": "miracle"})
-    with pytest.raises(guide.ProfileError, match="overdue_days"):
+    with pytest.raises(profiles.ProfileError, match="overdue_days"):
         guide.expectations(home, {**PROFILE, "overdue_days": -1})
 
 
@@ -320,3 +321,20 @@ def test_current_pointer_is_replaced_by_rename(tmp_path, trained):
     registry.promote(other, "v-linked")
     assert other.current_model.read_text() == "v-linked\n"
     assert [p.name for p in other.models.iterdir() if p.name.startswith(".")] == []
+
+
+def test_many_profiles_through_the_compiled_tree_walk_get_the_same_answers(trained,
+                                                                            monkeypatch):
+    home, _ = trained
+    loaded = guide.Guide.load(home)
+    models = [loaded.bundle["model"], *loaded.bundle["alternative"]]
+    boosting = next(m for m in models if m.kind == "boosting")
+    # The boosting candidate answers (chosen or not): its walk is what is compared.
+    loaded.bundle = {**loaded.bundle, "model": boosting, "bootstrap": [boosting, boosting]}
+    frame = pl.concat(list(synth.generate(400, seed=99))).head(400)
+    checked = [profiles.check_profile(row) for row in frame.to_dicts()]
+    assert len(checked) * len(F.ROUTES) >= scoring.COMPILED_MIN_ROWS
+    fast = loaded.answer(checked)
+    assert boosting._compiled not in (False, None)  # the compiled walk did answer
+    monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)  # the numpy walk only
+    assert loaded.answer(checked) == fast

@@ -46,3 +46,10 @@ def report_home(tmp_path_factory) -> Home:
 
     assert train_and_maybe_promote(home)["promoted"]
     return home
+
+
+def table(section, name: str) -> list[dict]:
+    """A built section's table, by name, as one dict per row."""
+    found = [t for t in section.tables if t.name == name]
+    assert found, f"no table {name}"
+    return [dict(zip(found[0].columns, row, strict=True)) for row in found[0].rows]

@@ -12,7 +12,7 @@ import pytest
 from scipy.optimize import linprog
 
 from pipelines import warehouse
-from pipelines.report.build import ReportError, build_report, headline_markdown
+from pipelines.report.build import ReportError, build_report
 from pipelines.report.periods import default_period, parse_period
 from pipelines.report.render import csv_cell
 from tests.report.conftest import FORMULA_REGION, SCRIPT_REGION
@@ -310,7 +310,7 @@ def test_no_suppressed_cell_can_be_recovered_from_all_reports_of_a_quarter(repor
 
 def test_the_attack_does_recover_cells_without_complementary_suppression(reports, report_home):
     """The same attack succeeds once the complementary cells (hidden although >= 10) show."""
-    from pipelines.report.build import report_sql
+    from pipelines.report.queries import report_sql
 
     cells, relations, shown = _attack_cells([reports["2026-06"]])
     con = warehouse.connect_analysts(report_home)
@@ -418,28 +418,6 @@ def test_every_chart_has_a_labelled_scale(reports):
         assert "rotate(" not in text, svg.name  # no sideways axis title
 
 
-def test_a_chart_whose_rows_are_all_suppressed_is_not_drawn():
-    from pipelines.report.build import _plan_shares
-
-    assert _plan_shares([None, None, None, 0], None) is None
-    assert _plan_shares([None, 2070, None, 0], 2086) == [None, 2070 / 2086, None]
-    assert _plan_shares([0, 0, 0, 0], 0) is None
-
-
-def test_one_language_never_removes_the_other(report_home):
-    both = build_report(report_home, "2026-05", "both")
-    english = (both / "index.html").read_text("utf-8")
-    build_report(report_home, "2026-05", "zh")
-    assert (both / "index.html").read_text("utf-8") == english
-    assert (both / "report.md").exists() and (both / "index.zh.html").exists()
-    assert 'lang="zh-CN"' in (both / "index.zh.html").read_text("utf-8")
-    build_report(report_home, "2026-05", "en")
-    for name in ("index.html", "report.md", "index.zh.html", "report.zh.md"):
-        assert (both / name).exists(), name
-    assert 'lang="en"' in (both / "index.html").read_text("utf-8")
-    assert (both / "figures" / "approval_trend.zh.svg").exists()
-
-
 def test_sql_is_folded_away_and_provisional_figures_marked(reports):
     page = (reports["2026-06"] / "index.html").read_text("utf-8")
     body = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
@@ -500,24 +478,3 @@ def test_same_database_same_bytes_except_the_generation_line(report_home, report
             assert len(diff) == 1 and b"2030-01-01" in diff[0][1], name
         else:
             assert a == b, name
-
-
-def test_headline_markdown_for_the_flow(reports):
-    text = headline_markdown(reports["2026-06"])
-    assert str(reports["2026-06"]) in text
-    assert text.count("\n|") >= 7
-
-
-def test_quality_unknown_counts_every_optional_column_known_before_the_decision():
-    # the report's data-quality table lists its columns by hand in SQL; pin them
-    # to the contract so a new optional column cannot be left out silently
-    import duckdb
-
-    from pipelines import contract
-    from pipelines.report.build import report_sql
-
-    con = duckdb.connect()
-    warehouse.migrate(con)
-    sql = report_sql("quality_unknown", {"start": date(2026, 1, 1), "end": date(2026, 2, 1)})
-    listed = [r[0] for r in con.execute(sql).fetchall()]
-    assert listed == [c.name for c in contract.COLUMNS if not c.required and not c.post_decision]

@@ -1,5 +1,4 @@
-"""Sections 4 and 5 against the promoted model's metadata.json and the guide's answers;
-data quality on a home where nothing was quarantined (as a CFPB-only home)."""
+"""Sections 4 and 5 against the promoted model's metadata.json and the guide's answers."""
 
 from __future__ import annotations
 
@@ -10,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import ingest, synth, warehouse
 from pipelines.approval import registry
 from pipelines.approval.guide import expectations
-from pipelines.config import Home
-from pipelines.privacy import recoverable_cells, suppress_cells
 from pipelines.report import build, model_section
-from pipelines.report.periods import parse_period
 from pipelines.report.text import value_label
-
-
-def table(section, name: str) -> list[dict]:
-    found = [t for t in section.tables if t.name == name]
-    assert found, f"no table {name}"
-    return [dict(zip(found[0].columns, row, strict=True)) for row in found[0].rows]
+from tests.report.conftest import table
 
 
 @pytest.fixture(scope="module")
@@ -104,55 +94,6 @@ def test_report_files_carry_the_model(report_home, metadata):
     assert metadata["version"] in page and "unavailable" not in page
     with open(folder / "tables" / "expectations.csv", encoding="utf-8-sig", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == 3 * 6
-
-
-# --- data quality when nothing was quarantined (a CFPB-only home) ---------------------------
-
-
-def test_batch_counts_with_every_quarantine_count_zero_can_be_protected():
-    """All quarantined counts 0, every batch total linked: this raised 'cannot protect'.
-    Zeros are published now, so they are not hidden either (the report no longer
-    suppresses batch counts at all: they describe files, not people)."""
-    counts, relations = {}, []
-    parts = ("loaded", "quarantined", "skipped")
-    batches = {1: (345, 0, 6278), 2: (1017, 0, 1810), 3: (52, 0, 79)}
-    for b, values in batches.items():
-        counts.update({(b, c): v for c, v in zip(parts, values, strict=True)})
-        counts[(b, "read")] = sum(values)
-        relations.append(((b, "read"), [(b, c) for c in parts]))
-    for c in ("read", *parts):
-        counts[("all", c)] = sum(counts[(b, c)] for b in batches)
-        relations.append((("all", c), [(b, c) for b in batches]))
-    hidden = suppress_cells(counts, relations, 10)
-    assert not ({("all", "quarantined")} | {(b, "quarantined") for b in batches}) & hidden
-    assert hidden == set()  # nothing else is below 10
-    assert recoverable_cells(counts, relations, hidden) == set()
-
-
-@pytest.fixture(scope="module")
-def clean_home(tmp_path_factory) -> Home:
-    root = tmp_path_factory.mktemp("clean-home")
-    home = Home.resolve(root)
-    for seed in (1, 2):
-        synth.write_cases(root / f"part{seed}.csv", 400, seed)
-    results = ingest.ingest_paths(home, [root / "part1.csv", root / "part2.csv"])
-    assert [r.rows_quarantined for r in results] == [0, 0]
-    return home
-
-
-def test_quality_section_when_nothing_was_quarantined(clean_home):
-    con = warehouse.connect_analysts(clean_home)
-    try:
-        section = build._quality(con, parse_period("2026-06"), 10)
-    finally:
-        con.close()
-    said = " ".join(p["en"] for p in section.paragraphs)
-    assert "No row has been quarantined" in said
-    batches = table(section, "batches")
-    # batch counts describe files, not people: every one shown as it is
-    assert [b["rows_quarantined"] for b in batches] == [0, 0, 0]
-    assert [b["rows_skipped"] for b in batches] == [0, 0, 0]
-    assert [b["rows_read"] for b in batches] == [400, 400, 800]
 
 
 def test_default_period_on_data_ending_early_in_a_month():
