@@ -43,7 +43,7 @@ class ColumnInput:
 def column_inputs(plan: SourcePlan, raw: RawFile) -> dict[str, ColumnInput]:
     """A column the file already holds in the contract's type is used as is (Parquet);
     everything else is text. A mapped case_id column carries its plain_id flag
-    (computed once per record by pass_sql as plain_c<i>)."""
+    (computed once per record by pass_query as plain_c<i>)."""
     inputs = {}
     for col in contract.COLUMNS:
         expr = plan.columns[col.name]
@@ -129,7 +129,7 @@ def plain_id(text: str) -> str:
     most ten digits. Such a text is its own trimmed value, breaks no rule of case_id
     and cannot hold personal data (an e-mail needs '@', every other kind eleven
     digits or more), so the pass skips trimming, the pattern and the personal-data
-    prefilter for it (tests/test_validate.py checks all three)."""
+    prefilter for it (tests/test_one_pass.py checks all three)."""
     return (f"coalesce(strlen({text}) between 1 and 64 "
             f"and regexp_full_match({text}, {_lit(PLAIN_ID)}), false)")
 
@@ -139,7 +139,7 @@ def plain_money(double: str) -> str:
     digits and 2 decimals. Its text (cast to varchar) is then that number written
     out, so it passes the decimal format, casts to the same DECIMAL(18,2) as the
     text does, and has no run of digits long enough to be personal data (those
-    need 11 digits or more; tests/test_validate.py checks all three)."""
+    need 11 digits or more; tests/test_one_pass.py checks all three)."""
     return f"({double} = round({double}, 2) and abs({double}) < 1e9)"
 
 

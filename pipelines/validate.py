@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines import contract, privacy
+from pipelines.config import SQL_DIR
 from pipelines.one_pass import pass_query, pass_sql, read_columns
 from pipelines.rules import PERSONAL_DATA_KINDS, Rule, quoted, rules, typed_expr
 from pipelines.sources import SourcePlan
@@ -41,7 +42,6 @@ BATCH_RELATIONS = ("batch_valid", "batch_typed", "batch_duplicate_ids", "batch_p
                    "batch_bad_rows", "batch_bad_text", "batch_rescan", "batch_quarantine")
 
 
-
 def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> Counts:
     """Build batch_typed, batch_valid and batch_quarantine from batch_source; return counts.
 
@@ -51,18 +51,9 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> 
     """
     drop_batch_relations(con)
     raw = scan(con, raw, pass_sql(plan, raw), creates="batch_typed")
-    con.execute(
-        "create temp table batch_duplicate_ids as select case_id from batch_typed "
-        "where case_id is not null and not skipped group by case_id having count(*) > 1"
-    )
+    con.execute(_validate_sql("duplicate_ids"))
     _find_personal_data(con, raw.headers, set(plan.columns.values()))
-    con.execute(
-        """create temp table batch_bad_rows as
-        select rowid as row_id, raw_text from batch_typed
-        where breaks_rule
-           or (not skipped and case_id in (select case_id from batch_duplicate_ids))
-           or (pii_suspect and rowid in (select row_id from batch_personal_data))"""
-    )
+    con.execute(_validate_sql("bad_rows"))
     con.execute(
         f"create temp view batch_valid as select {_valid_columns(plan)} from batch_typed "
         "where not skipped and not breaks_rule and rowid not in (select row_id from batch_bad_rows)"
@@ -70,12 +61,15 @@ def validate(con: duckdb.DuckDBPyConnection, plan: SourcePlan, raw: RawFile) -> 
     _bad_rows_text(con, len(raw.headers), read_columns(plan, len(raw.headers)))
     _build_quarantine(con, plan, rules(), raw.line_sql)
 
-    total, skipped, bad, quarantined = con.execute(
-        "select count(*), count(*) filter (where skipped), "
-        "(select count(*) from batch_bad_rows), (select count(*) from batch_quarantine) "
-        "from batch_typed").fetchall()[0]
+    total, skipped, bad, quarantined = con.execute(_validate_sql("counts")).fetchall()[0]
     loaded = total - skipped - bad
     return Counts(loaded + quarantined + skipped, loaded, quarantined, skipped)
+
+
+def _validate_sql(step: str) -> str:
+    """A fixed statement of validation (sql/validate/); the statements built here in
+    Python are generated from the contract and the plan (its columns and rules)."""
+    return (SQL_DIR / "validate" / f"{step}.sql").read_text("utf-8")
 
 
 # What a clean view's statement fails with when a record is not clean.
@@ -176,6 +170,8 @@ def _find_personal_data(con: duckdb.DuckDBPyConnection, headers: list[str],
 
 def _build_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, rule_list: list[Rule],
                       line_sql: str) -> None:
+    # Generated, not a sql/ file: its columns and checks come from the contract and
+    # from each rule of validate.rules().
     violations = ", ".join(
         f"case when coalesce({r.condition}, false) then struct_pack(column_name := {_lit(r.column)}, "
         f"rule := {_lit(r.rule)}, reason := {_lit(r.column + ': ' + r.reason)}, "
