@@ -27,19 +27,13 @@ grouped as (
         -- granted is dropped below)
         case when grouping(granted_route) = 0 and is_granted
              then coalesce(granted_route::varchar, 'unknown') end as granted_route,
-        case when grouping(documents_submitted) = 0
-             then coalesce(documents_submitted::varchar, 'unknown') end as documents_submitted,
-        case when grouping(broke_prior_agreement) = 0
-             then coalesce(broke_prior_agreement::varchar, 'unknown') end
-            as broke_prior_agreement,
-        case when grouping(overdue_bucket) = 0
-             then coalesce(overdue_bucket::varchar, 'unknown') end as overdue_bucket,
-        case when grouping(prior_overdues_bucket) = 0
-             then coalesce(prior_overdues_bucket::varchar, 'unknown') end
-            as prior_overdues_bucket,
-        case when grouping(channel) = 0 then coalesce(channel::varchar, 'unknown') end as channel,
-        case when grouping(product) = 0 then coalesce(product::varchar, 'unknown') end as product,
-        case when grouping(region) = 0 then coalesce(region, 'unknown') end as region,
+        grouped_value(grouping(documents_submitted), documents_submitted) as documents_submitted,
+        grouped_value(grouping(broke_prior_agreement), broke_prior_agreement) as broke_prior_agreement,
+        grouped_value(grouping(overdue_bucket), overdue_bucket) as overdue_bucket,
+        grouped_value(grouping(prior_overdues_bucket), prior_overdues_bucket) as prior_overdues_bucket,
+        grouped_value(grouping(channel), channel) as channel,
+        grouped_value(grouping(product), product) as product,
+        grouped_value(grouping(region), region) as region,
         count_if(is_granted)::bigint as granted,
         count_if(is_rejected)::bigint as rejected,
         count_if(is_withdrawn)::bigint as withdrawn,

@@ -21,24 +21,16 @@ grouped_by_set as (
                  prior_overdues_bucket, documents_submitted, hardship_reason,
                  broke_prior_agreement, age_band, region) as grouping_id,
         case when grouping(month_number) = 0 then month_of_index(month_number) end as month,
-        case when grouping(source) = 0 then coalesce(source, 'unknown') end as source,
-        case when grouping(product) = 0 then coalesce(product::varchar, 'unknown') end as product,
-        case when grouping(channel) = 0 then coalesce(channel::varchar, 'unknown') end as channel,
-        case when grouping(overdue_bucket) = 0
-             then coalesce(overdue_bucket::varchar, 'unknown') end as overdue_bucket,
-        case when grouping(prior_overdues_bucket) = 0
-             then coalesce(prior_overdues_bucket::varchar, 'unknown') end
-            as prior_overdues_bucket,
-        case when grouping(documents_submitted) = 0
-             then coalesce(documents_submitted::varchar, 'unknown') end as documents_submitted,
-        case when grouping(hardship_reason) = 0
-             then coalesce(hardship_reason::varchar, 'unknown') end as hardship_reason,
-        case when grouping(broke_prior_agreement) = 0
-             then coalesce(broke_prior_agreement::varchar, 'unknown') end
-            as broke_prior_agreement,
-        case when grouping(age_band) = 0 then coalesce(age_band::varchar, 'unknown') end
-            as age_band,
-        case when grouping(region) = 0 then coalesce(region, 'unknown') end as region,
+        grouped_value(grouping(source), source) as source,
+        grouped_value(grouping(product), product) as product,
+        grouped_value(grouping(channel), channel) as channel,
+        grouped_value(grouping(overdue_bucket), overdue_bucket) as overdue_bucket,
+        grouped_value(grouping(prior_overdues_bucket), prior_overdues_bucket) as prior_overdues_bucket,
+        grouped_value(grouping(documents_submitted), documents_submitted) as documents_submitted,
+        grouped_value(grouping(hardship_reason), hardship_reason) as hardship_reason,
+        grouped_value(grouping(broke_prior_agreement), broke_prior_agreement) as broke_prior_agreement,
+        grouped_value(grouping(age_band), age_band) as age_band,
+        grouped_value(grouping(region), region) as region,
         outcome_facts_summary(
             is_approved, is_partial, is_rejected, is_withdrawn, is_pending,
             plan_broken, plan_known, days_to_decision, waived, km_observation
