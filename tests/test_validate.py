@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines import ingest, warehouse
@@ -65,6 +65,7 @@ def test_rows_read_equals_loaded_plus_quarantined(tmp_path, rows):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300))
+@example(data=b"\r\x01")  # a lone carriage return once failed the header read
 def test_arbitrary_bytes_never_crash(tmp_path, data):
     from pipelines.config import Home
 

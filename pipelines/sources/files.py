@@ -212,7 +212,12 @@ def _detect_encoding(sample: bytes, complete: bool) -> str:
 
 
 def _header(text: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text)), None)
+    # newline="": the csv module's own line handling, so a lone \r ends a line (as
+    # in old Mac files) instead of failing as a line break inside a field
+    try:
+        first = next(csv.reader(io.StringIO(text, newline="")), None)
+    except csv.Error as exc:
+        raise Refused(f"has no header row that can be read as CSV: {exc}") from None
     if not first or not any(h.strip() for h in first):
         raise Refused("has no header row: not a table")
     return [h.lstrip("\ufeff") for h in first]
