@@ -34,6 +34,7 @@ def feature_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     ("logistic_regression", "sigmoid", {}),
     ("logistic_regression", "isotonic", {"channel": "left out"}),
     ("logistic_regression", None, {}),
+    ("logistic_regression, shared curves", "sigmoid", {}),
     ("gradient_boosting", "sigmoid", {}),
     ("gradient_boosting", "isotonic", {"outstanding_amount": "left out"}),
     ("gradient_boosting", None, {}),
@@ -42,7 +43,8 @@ def test_scoring_form_gives_the_models_probabilities(candidate, method, dropped)
     X, y = feature_rows(1_500, seed=1)
     X_cal, y_cal = feature_rows(400, seed=2)
     kept = F.kept_index(dropped)
-    base = (candidates.make_logistic(kept) if candidate == "logistic_regression"
+    base = (candidates.make_logistic(kept, route_curves="shared" not in candidate)
+            if candidate.startswith("logistic_regression")
             else candidates.make_boosting(len(X), kept)).fit(X, y)
     model = candidates.calibrate(base, X_cal, y_cal, method) if method else base
     refit = candidates.calibrate(base, X_cal[:200], y_cal[:200], method) if method else base
