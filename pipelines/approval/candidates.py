@@ -40,11 +40,11 @@ MIN_CALIBRATION_CASES = 50
 SPLINE_KNOTS, SPLINE_DEGREE = 5, 3
 SPLINE_BASIS = SPLINE_KNOTS + SPLINE_DEGREE - 1  # columns per number (SplineTransformer)
 # From this many fitting rows each route gets its own curve of every number (docs/model.md,
-# "Candidates"); below it the curves are shared. Measured on 12 training seeds: with
-# per-route curves mean |estimate - truth| 0.0381 -> 0.0373 at 20,000 cases and
-# 0.0219 -> 0.0182 at 120,000, but 0.0797 -> 0.0832 at 3,000 (about 1,800 fitting rows:
-# 210 more coefficients than such data can pin down).
-ROUTE_CURVES_MIN_ROWS = 5_000
+# "Candidates"); below it the curves are shared. Mean |estimate - truth| against the
+# synthetic truth, shared -> per route: 0.0797 -> 0.0832 at ~1,800 fitting rows, 0.0367 ->
+# 0.0374 at ~12,000 (26 training seeds), 0.0263 -> 0.0258 at ~30,000, 0.0213 -> 0.0180
+# at ~73,000: about 200 more coefficients pay off only between the last two.
+ROUTE_CURVES_MIN_ROWS = 20_000
 SEED = 20250101
 
 
