@@ -47,11 +47,8 @@ def main() -> None:
             sample = fit.take(np.sort(rng.choice(len(fit), min(rows, len(fit)), replace=False)))
             with threadpool_limits(limits=train.FIT_THREADS):
                 t0 = time.perf_counter()
-                # The same model form training gives so many rows (curves per route or shared).
-                per_route = len(sample) >= candidates.ROUTE_CURVES_MIN_ROWS
-                model = (candidates.make_logistic(kept, route_curves=per_route)
-                         if name == "logistic_regression"
-                         else candidates.make_boosting(len(sample), kept)).fit(sample.X, sample.y)
+                # The form training gives so many rows (curves per route or shared).
+                model = candidates.make_candidate(name, len(sample), kept).fit(sample.X, sample.y)
                 seconds = time.perf_counter() - t0
                 calibrated = candidates.calibrate(model, cal.X, cal.y, "sigmoid")
                 loss = evaluate.log_loss(holdout.y, candidates.positive(calibrated, holdout.X))

@@ -138,9 +138,15 @@ def fit_candidate(name: str, fit: TrainingSet, kept: tuple[int, ...],
                   rng: np.random.Generator):
     m = fitting_rows(name, fit)
     rows = fit if m == len(fit) else fit.take(np.sort(rng.choice(len(fit), m, replace=False)))
+    return make_candidate(name, len(rows), kept).fit(rows.X, rows.y)
+
+
+def make_candidate(name: str, n: int, kept: tuple[int, ...]) -> Pipeline:
+    """The unfitted candidate in the form n fitting rows get (boosting's small-data
+    settings, the logistic's curves per route or shared)."""
     if name == "logistic_regression":
-        return make_logistic(kept, route_curves=len(rows) >= ROUTE_CURVES_MIN_ROWS).fit(rows.X, rows.y)
-    return make_boosting(len(rows), kept).fit(rows.X, rows.y)
+        return make_logistic(kept, route_curves=n >= ROUTE_CURVES_MIN_ROWS)
+    return make_boosting(n, kept)
 
 
 def bootstrap_refits(name: str, chosen, method: str, fit: TrainingSet, cal: TrainingSet,
